@@ -1,0 +1,18 @@
+/**
+ * Kiln's public API. Everything a user imports comes from here.
+ */
+import "./runtime/executor/reference.js";
+
+export { sym } from "./compiler/symbol/sym.js";
+export type { OpArgs, OpFunctions, VariableOptions } from "./compiler/symbol/sym.js";
+export { Symbol } from "./compiler/symbol/symbol.js";
+export type { ShapeTriple, TypeTriple, PartialTypeTriple } from "./compiler/symbol/infer.js";
+export type { Executor, GradReq, GradReqSpec, BindArgs, SimpleBindArgs } from "./compiler/symbol/binding.js";
+export { NameManager, withNameManager, resetNames } from "./compiler/symbol/naming.js";
+export { listOps, findOp } from "./compiler/ops/registry.js";
+export type { OpDef, PatternKind } from "./compiler/ops/registry.js";
+export type { DType } from "./compiler/base/dtype.js";
+export { KilnError, ShapeError, InferenceError, ParamError, GraphError } from "./compiler/base/errors.js";
+export { NDArray, nd } from "./runtime/ndarray.js";
+export type { ArrayOptions } from "./runtime/ndarray.js";
+export { Context, reference, cpu } from "./runtime/context.js";
