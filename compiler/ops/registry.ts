@@ -103,6 +103,8 @@ export interface GradCtx<P> {
 export interface RefCtx {
   readonly isTrain: boolean;
   readonly nodeName: string;
+  /** The shape inference gave output i (ops such as _zeros whose params leave dims open need it). */
+  outputShape(i: number): Shape;
   /** Uniform [0, 1) numbers from the executor's seeded generator. */
   random(): number;
   /** Records the new value of a mutated input (an auxiliary state) after this node runs. */

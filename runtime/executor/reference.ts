@@ -154,6 +154,11 @@ export class ReferenceExecutor implements Executor {
       const ctx: RefCtx = {
         isTrain,
         nodeName: node.name,
+        outputShape: (i) => {
+          const s = this.entryShapes[base + i];
+          if (!s) throw new KilnError(`the shape of ${node.outputName(i)} is unknown`);
+          return s;
+        },
         random: () => this.rng.next(),
         writeAux: (i, t) => {
           const src = node.inputs[i].node;
