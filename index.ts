@@ -13,6 +13,7 @@ export { listOps, findOp } from "./compiler/ops/registry.js";
 export type { OpDef, PatternKind } from "./compiler/ops/registry.js";
 export type { DType } from "./compiler/base/dtype.js";
 export { KilnError, ShapeError, InferenceError, ParamError, GraphError } from "./compiler/base/errors.js";
-export { NDArray, nd } from "./runtime/ndarray.js";
+export { NDArray } from "./runtime/ndarray.js";
+export { nd } from "./runtime/nd.js";
 export type { ArrayOptions } from "./runtime/ndarray.js";
 export { Context, reference, cpu } from "./runtime/context.js";

@@ -27,6 +27,26 @@ export function allocHost(dtype: DType, n: number, float64: boolean): HostArray 
   }
 }
 
+/** A typed view of raw little-endian bytes holding `dtype` values. */
+export function viewHost(dtype: DType, buf: ArrayBuffer): HostArray {
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(buf);
+    case "float64":
+      return new Float64Array(buf);
+    case "float16":
+      return new Uint16Array(buf);
+    case "int32":
+      return new Int32Array(buf);
+    case "int64":
+      return new BigInt64Array(buf);
+    case "uint8":
+      return new Uint8Array(buf);
+    case "int8":
+      return new Int8Array(buf);
+  }
+}
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 

@@ -2,11 +2,11 @@
  * NDArray: a shaped, typed array on a context. Host-resident for the reference and cpu
  * contexts; values move in and out with `set` and `toArray`.
  */
-import { DType, checkDType } from "../compiler/base/dtype.js";
+import { DType, DTYPE_BYTES, checkDType } from "../compiler/base/dtype.js";
 import { Shape, shapeSize, shapeToString, shapesEqual } from "../compiler/base/shape.js";
 import { KilnError } from "../compiler/base/errors.js";
 import { Context, cpu } from "./context.js";
-import { HostArray, allocHost, readHost, writeHost } from "./host_buffer.js";
+import { HostArray, allocHost, readHost, writeHost, viewHost } from "./host_buffer.js";
 
 export interface ArrayOptions {
   shape?: readonly number[];
@@ -74,6 +74,29 @@ export class NDArray {
     return dst;
   }
 
+  /**
+   * The values in the dtype's own little-endian binary form (what .params files hold): exact
+   * for every dtype, including int64 beyond 2^53 and float16 bit patterns.
+   */
+  toBytes(): Uint8Array {
+    if (!this.wide) return new Uint8Array(this.buf.buffer.slice(this.buf.byteOffset, this.buf.byteOffset + this.buf.byteLength));
+    const tmp = allocHost(this.dtype, this.size, false);
+    for (let i = 0; i < this.size; i++) writeHost(tmp, this.dtype, i, (this.buf as Float64Array)[i], false);
+    return new Uint8Array(tmp.buffer);
+  }
+
+  /** Overwrites the values from the dtype's binary form (the inverse of toBytes). */
+  setBytes(bytes: Uint8Array): this {
+    const want = this.size * DTYPE_BYTES[this.dtype];
+    if (bytes.byteLength !== want)
+      throw new KilnError(`NDArray.setBytes: ${this.dtype} array of shape ${shapeToString(this.shape)} needs ${want} bytes, got ${bytes.byteLength}`);
+    const copy = bytes.slice();
+    const src = viewHost(this.dtype, copy.buffer);
+    if (!this.wide) new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength).set(copy);
+    else for (let i = 0; i < this.size; i++) (this.buf as Float64Array)[i] = readHost(src, this.dtype, i, false);
+    return this;
+  }
+
   asScalar(): number {
     if (this.size !== 1) throw new KilnError(`asScalar needs an array of one element, this one has shape ${shapeToString(this.shape)}`);
     return readHost(this.buf, this.dtype, 0, this.wide);
@@ -82,43 +105,4 @@ export class NDArray {
   toString(): string {
     return `NDArray${shapeToString(this.shape)} ${this.dtype} @${this.ctx}`;
   }
-}
-
-function make(shape: readonly number[], opts: ArrayOptions | undefined, fill?: number): NDArray {
-  const a = new NDArray(shape, opts?.dtype ?? "float32", opts?.ctx ?? cpu());
-  if (fill !== undefined && fill !== 0) a.set(fill);
-  return a;
-}
-
-/** Creating arrays, as MXNet's `mx.nd`. */
-export const nd = {
-  /** From a flat or nested list of numbers; `shape` defaults to the nesting. */
-  array(values: ArrayLike<number> | NestedNumbers, opts?: ArrayOptions): NDArray {
-    const { flat, shape } = flatten(values);
-    const s = opts?.shape ?? shape;
-    const a = make(s, opts);
-    a.set(flat);
-    return a;
-  },
-  zeros: (shape: readonly number[], opts?: ArrayOptions): NDArray => make(shape, opts),
-  ones: (shape: readonly number[], opts?: ArrayOptions): NDArray => make(shape, opts, 1),
-  /** Uninitialized in MXNet; zeros here, since host memory is zeroed anyway. */
-  empty: (shape: readonly number[], opts?: ArrayOptions): NDArray => make(shape, opts),
-  full: (shape: readonly number[], value: number, opts?: ArrayOptions): NDArray => make(shape, opts, value),
-};
-
-export type NestedNumbers = number | readonly NestedNumbers[];
-
-function flatten(values: ArrayLike<number> | NestedNumbers): { flat: number[]; shape: number[] } {
-  if (typeof values === "number") return { flat: [values], shape: [] };
-  const shape: number[] = [];
-  let probe: unknown = values;
-  while (Array.isArray(probe)) {
-    shape.push(probe.length);
-    probe = probe[0];
-  }
-  if (!Array.isArray(values)) return { flat: Array.from(values as ArrayLike<number>), shape: [(values as ArrayLike<number>).length] };
-  const flat = (values as unknown[]).flat(Infinity as 1) as number[];
-  if (flat.length !== shapeSize(shape)) throw new KilnError(`nd.array: ragged nested list (shape ${shapeToString(shape)} but ${flat.length} values)`);
-  return { flat, shape };
 }

@@ -1,0 +1,44 @@
+/** `nd`: creating arrays, as MXNet's `mx.nd`. */
+import { shapeSize, shapeToString } from "../compiler/base/shape.js";
+import { KilnError } from "../compiler/base/errors.js";
+import { cpu } from "./context.js";
+import { NDArray, ArrayOptions } from "./ndarray.js";
+
+function make(shape: readonly number[], opts: ArrayOptions | undefined, fill?: number): NDArray {
+  const a = new NDArray(shape, opts?.dtype ?? "float32", opts?.ctx ?? cpu());
+  if (fill !== undefined && fill !== 0) a.set(fill);
+  return a;
+}
+
+
+export const nd = {
+  /** From a flat or nested list of numbers; `shape` defaults to the nesting. */
+  array(values: ArrayLike<number> | NestedNumbers, opts?: ArrayOptions): NDArray {
+    const { flat, shape } = flatten(values);
+    const s = opts?.shape ?? shape;
+    const a = make(s, opts);
+    a.set(flat);
+    return a;
+  },
+  zeros: (shape: readonly number[], opts?: ArrayOptions): NDArray => make(shape, opts),
+  ones: (shape: readonly number[], opts?: ArrayOptions): NDArray => make(shape, opts, 1),
+  /** Uninitialized in MXNet; zeros here, since host memory is zeroed anyway. */
+  empty: (shape: readonly number[], opts?: ArrayOptions): NDArray => make(shape, opts),
+  full: (shape: readonly number[], value: number, opts?: ArrayOptions): NDArray => make(shape, opts, value),
+};
+
+export type NestedNumbers = number | readonly NestedNumbers[];
+
+function flatten(values: ArrayLike<number> | NestedNumbers): { flat: number[]; shape: number[] } {
+  if (typeof values === "number") return { flat: [values], shape: [] };
+  const shape: number[] = [];
+  let probe: unknown = values;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    probe = probe[0];
+  }
+  if (!Array.isArray(values)) return { flat: Array.from(values as ArrayLike<number>), shape: [(values as ArrayLike<number>).length] };
+  const flat = (values as unknown[]).flat(Infinity as 1) as number[];
+  if (flat.length !== shapeSize(shape)) throw new KilnError(`nd.array: ragged nested list (shape ${shapeToString(shape)} but ${flat.length} values)`);
+  return { flat, shape };
+}
