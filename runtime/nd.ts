@@ -3,6 +3,7 @@ import { shapeSize, shapeToString } from "../compiler/base/shape.js";
 import { KilnError } from "../compiler/base/errors.js";
 import { cpu } from "./context.js";
 import { NDArray, ArrayOptions } from "./ndarray.js";
+import { saveParams, loadParams } from "./params_file.js";
 
 function make(shape: readonly number[], opts: ArrayOptions | undefined, fill?: number): NDArray {
   const a = new NDArray(shape, opts?.dtype ?? "float32", opts?.ctx ?? cpu());
@@ -25,6 +26,10 @@ export const nd = {
   /** Uninitialized in MXNet; zeros here, since host memory is zeroed anyway. */
   empty: (shape: readonly number[], opts?: ArrayOptions): NDArray => make(shape, opts),
   full: (shape: readonly number[], value: number, opts?: ArrayOptions): NDArray => make(shape, opts, value),
+  /** Writes arrays (a record of named arrays, or a list) to an MXNet .params file (format V2). */
+  save: (path: string, arrays: Record<string, NDArray> | NDArray[]): void => saveParams(path, arrays),
+  /** Reads an MXNet .params file of any version; a truncated or corrupt file fails naming the byte offset. */
+  load: (path: string): Record<string, NDArray> | NDArray[] => loadParams(path),
 };
 
 export type NestedNumbers = number | readonly NestedNumbers[];
