@@ -1,2 +1,3 @@
-/** (being written) */
-export {};
+/** Indexing ops: take, pick, Embedding, one_hot, where. */
+export * from "./indexing/take.js";
+export * from "./indexing/select.js";
