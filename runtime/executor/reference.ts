@@ -116,7 +116,8 @@ export class ReferenceExecutor implements Executor {
     const g = this.plan.graph;
     const values = this.values.slice();
     this.plan.headGradNodes.forEach((h, i) => {
-      if (!h) return;
+      // Loss outputs, and outputs whose gradient nothing uses (BlockGrad), need no head gradient.
+      if (!h || (!g.hasNode(h) && heads[i] === undefined)) return;
       const given = heads[i];
       const want = this.outputs[i].shape;
       if (!given)

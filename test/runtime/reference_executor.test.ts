@@ -67,6 +67,16 @@ describe("reference executor", () => {
       expect(exe.gradDict.data.toArray()).to.deep.equal([2, 2, 2, 2, 2, 2]);
     }));
 
+  it("needs no head gradient for outputs whose gradient nothing uses (Group of MakeLoss and BlockGrad)", () =>
+    withNameManager(() => {
+      const x = sym.Variable("x");
+      const net = sym.Group([sym.MakeLoss({ data: x.mul(2) }), sym.BlockGrad({ data: x })]);
+      const exe = net.simpleBind({ ctx: ref, shapes: { x: [2] } });
+      exe.forward(true, { x: [1, 2] });
+      exe.backward();
+      expect(exe.gradDict.x.toArray()).to.deep.equal([2, 2]);
+    }));
+
   it("dicts, outputDict and bind errors", () =>
     withNameManager(() => {
       const fc = sym.FullyConnected({ data: sym.Variable("data"), num_hidden: 2, name: "fc" });
