@@ -1,8 +1,6 @@
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
-const root = fileURLToPath(new URL("../..", import.meta.url));
+import { REPO_ROOT as root, MODELS_DIR } from "./helpers/paths.js";
 
 describe("package", () => {
   it('resolves `import { sym, rnn, reference } from "kiln"` inside the repository after the build', async () => {
@@ -15,7 +13,7 @@ describe("package", () => {
     const cli = `${root}/dist/cli/kiln.js`;
     const ops = JSON.parse(execFileSync(process.execPath, [cli, "ops", "--json"], { encoding: "utf8" })) as { name: string; pattern: string }[];
     expect(ops.find((o) => o.name === "Convolution")?.pattern).to.equal("outEWiseFusable");
-    const info = execFileSync(process.execPath, [cli, "info", `${root}/../shared/data/mxnet-models/lenet-symbol.json`, "--shape", "data=1,1,28,28"], {
+    const info = execFileSync(process.execPath, [cli, "info", `${MODELS_DIR}/lenet-symbol.json`, "--shape", "data=1,1,28,28"], {
       encoding: "utf8",
     });
     expect(info).to.match(/output\s+hybridsequential0_dense1_fwd_output\s+\(1, 10\)/);

@@ -12,11 +12,8 @@ import { DType } from "../../compiler/base/dtype.js";
 import { NDArray } from "../../runtime/ndarray.js";
 import { cpu, reference } from "../../runtime/context.js";
 import { decodeParams, encodeParams, loadParams, saveParams } from "../../runtime/params_file.js";
+import { MODELS_DIR } from "../helpers/paths.js";
 
-const MODELS_DIR = [
-  new URL("../../../../shared/data/mxnet-models/", import.meta.url).pathname,
-  resolve(process.cwd(), "../shared/data/mxnet-models"),
-].find((d) => existsSync(join(d, "legacy_ndarray.v0"))) as string;
 
 /** Bytes from hex pairs, whitespace ignored. */
 const hex = (s: string): Uint8Array => {

@@ -1,0 +1,64 @@
+/** Activation (relu, sigmoid, tanh, softrelu, softsign, and the newer log_sigmoid, mish). */
+import { defineOp, singleOutput } from "../registry.js";
+import { P } from "../params.js";
+import { Tensor } from "../tensor.js";
+import { sameShape } from "../rules.js";
+
+const ACT_TYPES = ["relu", "sigmoid", "tanh", "softrelu", "softsign", "log_sigmoid", "mish"] as const;
+type ActType = (typeof ACT_TYPES)[number];
+
+const actParams = { act_type: P.enum(ACT_TYPES, undefined, "Activation function to be applied.") };
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+/** MXNet's softrelu: log(1 + eˣ), returning x itself above 20 to avoid overflow. */
+const softrelu = (x: number): number => (x > 20 ? x : Math.log1p(Math.exp(x)));
+
+const FORWARD: Record<ActType, (x: number) => number> = {
+  relu: (x) => (x > 0 ? x : 0),
+  sigmoid,
+  tanh: Math.tanh,
+  softrelu,
+  softsign: (x) => x / (1 + Math.abs(x)),
+  log_sigmoid: (x) => -softrelu(-x),
+  mish: (x) => x * Math.tanh(softrelu(x)),
+};
+
+/** Derivatives in terms of the input (the reference recomputes rather than reading the output). */
+const DERIVATIVE: Record<ActType, (x: number) => number> = {
+  relu: (x) => (x > 0 ? 1 : 0),
+  sigmoid: (x) => sigmoid(x) * (1 - sigmoid(x)),
+  tanh: (x) => 1 - Math.tanh(x) ** 2,
+  softrelu: (x) => (x > 20 ? 1 : sigmoid(x)),
+  softsign: (x) => 1 / (1 + Math.abs(x)) ** 2,
+  log_sigmoid: (x) => sigmoid(-x),
+  mish: (x) => {
+    const t = Math.tanh(softrelu(x));
+    return t + x * sigmoid(x) * (1 - t * t);
+  },
+};
+
+export const Activation = defineOp({
+  name: "Activation",
+  doc: "Elementwise activation: relu, sigmoid, tanh, softrelu (log(1+eˣ)), softsign (x/(1+|x|)), log_sigmoid, mish.",
+  params: actParams,
+  inputs: ["data"],
+  ...singleOutput,
+  pattern: "elemwise",
+  inferShape: (ctx) => sameShape(ctx),
+  gradient: (g) => [g.op1("_backward_Activation", [g.ograd(), g.input(0)], g.params)],
+  forward: (p, [x]) => [x.map(FORWARD[p.act_type])],
+});
+
+export const backwardActivation = defineOp({
+  name: "_backward_Activation",
+  doc: "Gradient of Activation: ograd · act'(data).",
+  params: actParams,
+  inputs: ["ograd", "data"],
+  ...singleOutput,
+  pattern: "elemwise",
+  inferShape: (ctx) => sameShape(ctx),
+  forward: (p, [og, x]) => {
+    const d = DERIVATIVE[p.act_type];
+    return [new Tensor(x.shape, x.data.map((v, i) => og.data[i] * d(v)))];
+  },
+});

@@ -1,0 +1,82 @@
+/**
+ * LinearRegressionOutput, LogisticRegressionOutput and MAERegressionOutput: loss ops whose
+ * gradient ignores the head gradient and is f(out, label)·grad_scale / num_output, where
+ * num_output = label.size / label.shape[0] (MXNet's normalization by outputs per sample).
+ */
+import { defineOp, singleOutput } from "../registry.js";
+import { P } from "../params.js";
+import { Tensor } from "../tensor.js";
+import { ShapeError } from "../../base/errors.js";
+import { shapeSize, shapeToBracket } from "../../base/shape.js";
+
+const regressionParams = { grad_scale: P.float(1, "Scales the gradient.") };
+
+function regressionOp<const N extends string, const B extends string>(
+  name: N,
+  backward: B,
+  doc: string,
+  forwardFn: (x: number) => number,
+  gradFn: (out: number, label: number) => number,
+) {
+  const row = defineOp({
+    name,
+    doc,
+    params: regressionParams,
+    inputs: ["data", "label"],
+    ...singleOutput,
+    isLoss: true,
+    pattern: "elemwise",
+    inferShape: (ctx) => {
+      const d = ctx.in(0);
+      if (d === undefined) return;
+      const l = ctx.in(1);
+      if (l === undefined) ctx.setIn(1, d.length === 2 && d[1] === 1 ? [d[0]] : d);
+      else if (!d.includes(0) && !l.includes(0) && (l[0] !== d[0] || shapeSize(l) !== shapeSize(d)))
+        throw new ShapeError(`label ${shapeToBracket(l)} does not match data ${shapeToBracket(d)} (same batch and size needed)`);
+      ctx.setOut(0, d);
+    },
+    gradient: (g) => [g.op1(backward, [g.output(0), g.input(1)], g.params), null],
+    forward: (_p, [x]) => [x.map(forwardFn)],
+  });
+  const back = defineOp({
+    name: backward,
+    doc: `Gradient of ${name}.`,
+    params: regressionParams,
+    inputs: ["output", "label"],
+    ...singleOutput,
+    pattern: "elemwise",
+    inferShape: (ctx) => ctx.setOut(0, ctx.in(0)),
+    inferType: (ctx) => ctx.setOut(0, ctx.in(0)),
+    forward: (p, [out, label]) => {
+      if (label.size !== out.size) throw new ShapeError(`label ${shapeToBracket(label.shape)} does not match output ${shapeToBracket(out.shape)}`);
+      const numOutput = label.size / label.shape[0];
+      const scale = p.grad_scale / numOutput;
+      return [new Tensor(out.shape, out.data.map((o, i) => gradFn(o, label.data[i]) * scale))];
+    },
+  });
+  return [row, back] as const;
+}
+
+export const [LinearRegressionOutput, backwardLinearRegressionOutput] = regressionOp(
+  "LinearRegressionOutput",
+  "_backward_LinearRegressionOutput",
+  "Identity forward; gradient (out − label)·grad_scale/num_output (squared loss).",
+  (x) => x,
+  (o, l) => o - l,
+);
+
+export const [LogisticRegressionOutput, backwardLogisticRegressionOutput] = regressionOp(
+  "LogisticRegressionOutput",
+  "_backward_LogisticRegressionOutput",
+  "Sigmoid forward; gradient (out − label)·grad_scale/num_output (logistic loss).",
+  (x) => 1 / (1 + Math.exp(-x)),
+  (o, l) => o - l,
+);
+
+export const [MAERegressionOutput, backwardMAERegressionOutput] = regressionOp(
+  "MAERegressionOutput",
+  "_backward_MAERegressionOutput",
+  "Identity forward; gradient sign(out − label)·grad_scale/num_output (absolute loss).",
+  (x) => x,
+  (o, l) => Math.sign(o - l),
+);
