@@ -6,6 +6,7 @@ import "./runtime/executor/reference.js";
 export { sym } from "./compiler/symbol/sym.js";
 export type { OpArgs, OpFunctions, VariableOptions } from "./compiler/symbol/sym.js";
 export { Symbol } from "./compiler/symbol/symbol.js";
+export { rnn } from "./compiler/rnn/index.js";
 export type { ShapeTriple, TypeTriple, PartialTypeTriple } from "./compiler/symbol/infer.js";
 export type { Executor, GradReq, GradReqSpec, BindArgs, SimpleBindArgs } from "./compiler/symbol/binding.js";
 export { NameManager, withNameManager, resetNames } from "./compiler/symbol/naming.js";

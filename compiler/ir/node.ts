@@ -9,6 +9,8 @@ import { GraphError } from "../base/errors.js";
 export interface NodeEntry {
   readonly node: Node;
   readonly index: number;
+  /** NNVM's variable version as read from a JSON file (kept so files write back unchanged). */
+  readonly version?: number;
 }
 
 export class Node {

@@ -63,11 +63,11 @@ export function symbolFromJSON(text: string): Symbol {
     const inputs: NodeEntry[] = jn.inputs.map((inp, k) => {
       if (!Array.isArray(inp) || inp.length < 2 || inp.length > 3 || !inp.every((x) => Number.isInteger(x)))
         throw new GraphError(`${where}: input ${k} must be [node, output] or [node, output, version], got ${JSON.stringify(inp)}`);
-      const [src, idx] = inp as number[];
+      const [src, idx, version] = inp as number[];
       if (src < 0 || src >= id) throw new GraphError(`${where}: input ${k} refers to node ${src}, which does not come before it`);
       if (idx < 0 || idx >= built[src].numOutputs)
         throw new GraphError(`${where}: input ${k} refers to output ${idx} of ${built[src].name}, which has ${built[src].numOutputs}`);
-      return built[src].entry(idx);
+      return { node: built[src], index: idx, version: version ?? 0 };
     });
     const controlDeps = (jn.control_deps ?? []).map((d) => {
       if (!Number.isInteger(d) || d < 0 || d >= id) throw new GraphError(`${where}: bad control dependency ${d}`);

@@ -17,11 +17,33 @@ function writeAttrs(attrs: Readonly<Record<string, string>>, indent: string): st
   return `{\n${inner}\n${indent}}`;
 }
 
+/**
+ * The third field of an input entry: NNVM's variable version, bumped each time an op mutates
+ * the variable (a freshly composed BatchNorm's moving stats are version 1). Entries read from
+ * a file keep the version the file gave.
+ */
+function inputVersions(graph: Graph): number[][] {
+  const version = new Map<number, number>();
+  return graph.nodes.map((n) => {
+    const v = n.inputs.map((e) => e.version ?? (e.node.isVariable ? (version.get(graph.nodeId(e.node)) ?? 0) : 0));
+    for (const i of n.mutableInputs) {
+      const src = n.inputs[i].node;
+      if (!src.isVariable || n.inputs[i].version !== undefined) continue;
+      const id = graph.nodeId(src);
+      const next = (version.get(id) ?? 0) + 1;
+      version.set(id, next);
+      v[i] = next;
+    }
+    return v;
+  });
+}
+
 export function graphToJSON(graph: Graph): string {
-  const nodes = graph.nodes.map((n) => {
+  const versions = inputVersions(graph);
+  const nodes = graph.nodes.map((n, nid) => {
     const fields = [`"op": ${q(n.op ? n.op.name : "null")}`, `"name": ${q(n.name)}`];
     if (Object.keys(n.attrs).length > 0) fields.push(`"attrs": ${writeAttrs(n.attrs, "      ")}`);
-    fields.push(`"inputs": [${n.inputs.map((e) => `[${graph.nodeId(e.node)}, ${e.index}, 0]`).join(", ")}]`);
+    fields.push(`"inputs": [${n.inputs.map((e, i) => `[${graph.nodeId(e.node)}, ${e.index}, ${versions[nid][i]}]`).join(", ")}]`);
     if (n.controlDeps.length > 0) fields.push(`"control_deps": [${n.controlDeps.map((d) => graph.nodeId(d)).join(", ")}]`);
     return `    {\n${fields.map((f) => `      ${f}`).join(", \n")}\n    }`;
   });

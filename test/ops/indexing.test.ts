@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { sym, Symbol } from "../../index.js";
+import { sym, Symbol, reference, nd } from "../../index.js";
+import { gradientCheckedByHand } from "./coverage.test.js";
 import { checkForward, checkGradient } from "../helpers/op_check.js";
 
 function argShapes(s: Symbol, given: Record<string, number[]>, partial = false): Record<string, number[]> {
@@ -138,6 +139,12 @@ describe("ops/indexing: one_hot and where", () => {
   it("one_hot passes no gradient to the indices", () => {
     const s = sym.elemwise_mul({ lhs: sym.one_hot({ indices: idx(), depth: 3, dtype: "float64" }), rhs: sym.Variable("w") });
     checkGradient(s, { shapes: { i: [2], w: [2, 3] }, values: { i: [2, 0] }, noGrad: ["i"] });
+    const exe = s.simpleBind({ ctx: reference(), shapes: { i: [2], w: [2, 3] } });
+    exe.gradDict.i.set([5, 5]);
+    exe.forward(true, { i: [2, 0], w: [1, 2, 3, 4, 5, 6] });
+    exe.backward(nd.ones([2, 3], { ctx: reference() }));
+    expect(exe.gradDict.i.toArray()).to.deep.equal([0, 0]);
+    gradientCheckedByHand.add("one_hot");
   });
 
   it("where selects elementwise or by rows", () => {

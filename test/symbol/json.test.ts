@@ -33,8 +33,8 @@ describe("MXNet symbol JSON", () => {
         [3, 0, 0],
         [4, 0, 0],
         [5, 0, 0],
-        [6, 0, 0],
-        [7, 0, 0],
+        [6, 0, 1],
+        [7, 0, 1],
       ]);
       expect(Object.keys(doc.nodes[0])).to.deep.equal(["op", "name", "inputs"]);
       expect(doc.arg_nodes).to.deep.equal([0, 1, 2, 4, 5, 6, 7]);
