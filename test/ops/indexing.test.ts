@@ -2,22 +2,13 @@ import { expect } from "chai";
 import { sym, Symbol, reference, nd } from "../../index.js";
 import { gradientCheckedByHand } from "./coverage.test.js";
 import { checkForward, checkGradient } from "../helpers/op_check.js";
+import { expectError } from "../helpers/expect_error.js";
 
 function argShapes(s: Symbol, given: Record<string, number[]>, partial = false): Record<string, number[]> {
   const [args] = partial ? s.inferShapePartial(given) : s.inferShape(given);
   return Object.fromEntries(s.listArguments().map((n, i) => [n, args[i]]));
 }
 
-function expectError(f: () => unknown, ...parts: string[]): void {
-  let msg = "";
-  try {
-    f();
-  } catch (e) {
-    msg = (e as Error).message;
-  }
-  expect(msg, "an error was expected").to.not.equal("");
-  for (const p of parts) expect(msg).to.include(p);
-}
 
 const a = (): Symbol => sym.Variable("a");
 const idx = (): Symbol => sym.Variable("i");

@@ -1,17 +1,8 @@
 import { expect } from "chai";
 import { sym, Symbol } from "../../index.js";
 import { checkForward, checkGradient, rng } from "../helpers/op_check.js";
+import { expectError } from "../helpers/expect_error.js";
 
-function expectError(f: () => unknown, ...parts: string[]): void {
-  let msg = "";
-  try {
-    f();
-  } catch (e) {
-    msg = (e as Error).message;
-  }
-  expect(msg, "an error was expected").to.not.equal("");
-  for (const p of parts) expect(msg).to.include(p);
-}
 
 const lhs = (): Symbol => sym.Variable("lhs");
 const rhs = (): Symbol => sym.Variable("rhs");

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { sym, withNameManager, Symbol } from "../../index.js";
 import { checkForward, checkGradient } from "../helpers/op_check.js";
+import { expectError } from "../helpers/expect_error.js";
 
 const range = (n: number, from = 1): number[] => Array.from({ length: n }, (_, i) => i + from);
 
@@ -14,16 +15,6 @@ function outShapes(s: Symbol, given: Record<string, number[]>): number[][] {
   return s.inferShapePartial(given)[1];
 }
 
-function expectInferError(f: () => unknown, ...parts: string[]): void {
-  let msg = "";
-  try {
-    f();
-  } catch (e) {
-    msg = (e as Error).message;
-  }
-  expect(msg, "an error was expected").to.not.equal("");
-  for (const p of parts) expect(msg).to.include(p);
-}
 
 const x = (): Symbol => sym.Variable("x");
 
@@ -79,11 +70,11 @@ describe("ops/shape: Reshape", () => {
   });
 
   it("rejects bad shapes with the node, op and shapes", () => {
-    expectInferError(() => sym.Reshape({ data: x(), shape: [5, 5], name: "r" }).inferShape({ x: [2, 3, 4] }), "r (Reshape)", "(5,5)", "(2,3,4)");
-    expectInferError(() => sym.Reshape({ data: x(), shape: [-1, -1], name: "r" }).inferShape({ x: [2, 3] }), "r (Reshape)", "one and only one");
-    expectInferError(() => sym.Reshape({ data: x(), shape: [-4, 4, -1, 0], name: "r" }).inferShape({ x: [2, 3] }), "do not divide original dim 2");
-    expectInferError(() => sym.Reshape({ data: x(), shape: [0, 0, 0], name: "r" }).inferShape({ x: [2, 3] }), "0 copies input dim 2");
-    expectInferError(() => sym.Reshape({ data: x(), shape: [5, -1], name: "r" }).inferShape({ x: [2, 3] }), "do not divide by 5");
+    expectError(() => sym.Reshape({ data: x(), shape: [5, 5], name: "r" }).inferShape({ x: [2, 3, 4] }), "r (Reshape)", "(5,5)", "(2,3,4)");
+    expectError(() => sym.Reshape({ data: x(), shape: [-1, -1], name: "r" }).inferShape({ x: [2, 3] }), "r (Reshape)", "one and only one");
+    expectError(() => sym.Reshape({ data: x(), shape: [-4, 4, -1, 0], name: "r" }).inferShape({ x: [2, 3] }), "do not divide original dim 2");
+    expectError(() => sym.Reshape({ data: x(), shape: [0, 0, 0], name: "r" }).inferShape({ x: [2, 3] }), "0 copies input dim 2");
+    expectError(() => sym.Reshape({ data: x(), shape: [5, -1], name: "r" }).inferShape({ x: [2, 3] }), "do not divide by 5");
   });
 
   it("differentiates", () => {
@@ -104,7 +95,7 @@ describe("ops/shape: Flatten, expand_dims, squeeze", () => {
     expect(outShapes(sym.expand_dims({ data: x(), axis: 1 }), { x: [2, 3] })).to.deep.equal([[2, 1, 3]]);
     expect(outShapes(sym.expand_dims({ data: x(), axis: -1 }), { x: [2, 3] })).to.deep.equal([[2, 3, 1]]);
     expect(outShapes(sym.expand_dims({ data: x(), axis: -3 }), { x: [2, 3] })).to.deep.equal([[1, 2, 3]]);
-    expectInferError(() => sym.expand_dims({ data: x(), axis: 3, name: "e" }).inferShape({ x: [2, 3] }), "e (expand_dims)", "axis=3");
+    expectError(() => sym.expand_dims({ data: x(), axis: 3, name: "e" }).inferShape({ x: [2, 3] }), "e (expand_dims)", "axis=3");
     const s = sym.elemwise_add({ lhs: sym.expand_dims({ data: x(), axis: 0 }), rhs: sym.Variable("b") });
     expect(argShapes(s, { b: [1, 4, 5] }).x).to.deep.equal([4, 5]);
     checkForward(sym.expand_dims({ data: x(), axis: 0 }), { shapes: { x: [3] }, values: { x: [1, 2, 3] }, expected: [[1, 2, 3]], expectedShapes: [[1, 3]] });
@@ -116,7 +107,7 @@ describe("ops/shape: Flatten, expand_dims, squeeze", () => {
     expect(outShapes(sym.squeeze({ data: x(), axis: 0 }), { x: [1, 3, 1] })).to.deep.equal([[3, 1]]);
     expect(outShapes(sym.squeeze({ data: x(), axis: [0, -1] }), { x: [1, 3, 1] })).to.deep.equal([[3]]);
     expect(outShapes(sym.squeeze({ data: x() }), { x: [1, 1] })).to.deep.equal([[1]]);
-    expectInferError(() => sym.squeeze({ data: x(), axis: 1, name: "q" }).inferShape({ x: [1, 3, 1] }), "q (squeeze)", "size=3");
+    expectError(() => sym.squeeze({ data: x(), axis: 1, name: "q" }).inferShape({ x: [1, 3, 1] }), "q (squeeze)", "size=3");
     // A squeezed axis is 1 even when the input left it open.
     expect(argShapes(sym.squeeze({ data: x(), axis: 2 }), { x: [2, 0, 0] }, true).x).to.deep.equal([2, 0, 1]);
     checkForward(sym.squeeze({ data: x() }), { shapes: { x: [1, 3, 1] }, values: { x: [4, 5, 6] }, expected: [[4, 5, 6]], expectedShapes: [[3]] });
@@ -135,8 +126,8 @@ describe("ops/shape: transpose", () => {
   it("infers the input from the output", () => {
     const s = sym.elemwise_add({ lhs: sym.transpose({ data: x(), axes: [2, 0, 1] }), rhs: sym.Variable("b") });
     expect(argShapes(s, { b: [4, 2, 3] }).x).to.deep.equal([2, 3, 4]);
-    expectInferError(() => sym.transpose({ data: x(), axes: [0, 0, 1], name: "t" }).inferShape({ x: [2, 3, 4] }), "t (transpose)", "not a permutation");
-    expectInferError(() => sym.transpose({ data: x(), axes: [1, 0], name: "t" }).inferShape({ x: [2, 3, 4] }), "2 entries", "3 dimensions");
+    expectError(() => sym.transpose({ data: x(), axes: [0, 0, 1], name: "t" }).inferShape({ x: [2, 3, 4] }), "t (transpose)", "not a permutation");
+    expectError(() => sym.transpose({ data: x(), axes: [1, 0], name: "t" }).inferShape({ x: [2, 3, 4] }), "2 entries", "3 dimensions");
   });
 
   it("differentiates through the inverse permutation", () => {
@@ -156,7 +147,7 @@ describe("ops/shape: slice_axis and slice", () => {
     f(1, 0, 2, [1, 2, 5, 6, 9, 10]);
     f(1, -3, -1, [2, 3, 6, 7, 10, 11]);
     f(-1, 2, null, [3, 4, 7, 8, 11, 12]);
-    expectInferError(() => sym.slice_axis({ data: x(), axis: 1, begin: 3, end: 2, name: "sa" }).inferShape({ x: [3, 4] }), "sa (slice_axis)", "begin=3", "(3,4)");
+    expectError(() => sym.slice_axis({ data: x(), axis: 1, begin: 3, end: 2, name: "sa" }).inferShape({ x: [3, 4] }), "sa (slice_axis)", "begin=3", "(3,4)");
     // Other dims flow both ways; the sliced dim needs the input's.
     const s = sym.elemwise_add({ lhs: sym.slice_axis({ data: x(), axis: 1, begin: 0, end: 2 }), rhs: sym.Variable("b") });
     expect(argShapes(s, { x: [0, 5], b: [3, 0] })).to.deep.equal({ x: [3, 5], b: [3, 2] });
@@ -172,9 +163,9 @@ describe("ops/shape: slice_axis and slice", () => {
       expectedShapes: [[3, 2]],
     });
     checkForward(sym.slice({ data: x(), begin: [-2], end: [null] }), { shapes: { x: [3, 4] }, values: { x: m }, expected: [range(8, 5)] });
-    expectInferError(() => sym.slice({ data: x(), begin: [1], end: [1], name: "sl" }).inferShape({ x: [3, 4] }), "sl (slice)", "empty");
-    expectInferError(() => sym.slice({ data: x(), begin: [0], end: [2], step: [0], name: "sl" }).inferShape({ x: [3, 4] }), "step[0] cannot be 0");
-    expectInferError(() => sym.slice({ data: x(), begin: [0, 0, 0], end: [1, 1, 1] }).inferShape({ x: [3, 4] }), "exceeds data dimensions");
+    expectError(() => sym.slice({ data: x(), begin: [1], end: [1], name: "sl" }).inferShape({ x: [3, 4] }), "sl (slice)", "empty");
+    expectError(() => sym.slice({ data: x(), begin: [0], end: [2], step: [0], name: "sl" }).inferShape({ x: [3, 4] }), "step[0] cannot be 0");
+    expectError(() => sym.slice({ data: x(), begin: [0, 0, 0], end: [1, 1, 1] }).inferShape({ x: [3, 4] }), "exceeds data dimensions");
     const s = sym.elemwise_add({ lhs: sym.slice({ data: x(), begin: [1], end: [3] }), rhs: sym.Variable("b") });
     expect(argShapes(s, { x: [3, 0], b: [0, 7] })).to.deep.equal({ x: [3, 7], b: [2, 7] });
     checkGradient(sym.slice({ data: x(), begin: [null, 3], end: [null, 0], step: [2, -2] }), { shapes: { x: [3, 4] } });
@@ -205,8 +196,8 @@ describe("ops/shape: Concat, SliceChannel, stack", () => {
   it("Concat rejects mismatched inputs", () => {
     const a = sym.Variable("a");
     const b = sym.Variable("b");
-    expectInferError(() => sym.Concat({ data: [a, b], name: "cc" }).inferShape({ a: [2, 3], b: [3, 3] }), "cc (Concat)", "(3,3)", "outside dim 1");
-    expectInferError(() => sym.Concat({ data: [a, b], dim: 2, name: "cc" }).inferShape({ a: [2, 3], b: [2, 3] }), "dim=2");
+    expectError(() => sym.Concat({ data: [a, b], name: "cc" }).inferShape({ a: [2, 3], b: [3, 3] }), "cc (Concat)", "(3,3)", "outside dim 1");
+    expectError(() => sym.Concat({ data: [a, b], dim: 2, name: "cc" }).inferShape({ a: [2, 3], b: [2, 3] }), "dim=2");
   });
 
   it("Concat differentiates into each input", () => {
@@ -228,8 +219,8 @@ describe("ops/shape: Concat, SliceChannel, stack", () => {
     expect(outShapes(s, { x: [2, 6] })).to.deep.equal([[2, 2], [2, 2], [2, 2]]);
     const t = sym.elemwise_add({ lhs: s.get(1), rhs: sym.Variable("b") });
     expect(argShapes(t, { b: [4, 5] }).x).to.deep.equal([4, 15]);
-    expectInferError(() => s.inferShape({ x: [2, 5] }), "sc (SliceChannel)", "not divisible by num_outputs=3");
-    expectInferError(() => sym.split({ data: x(), num_outputs: 2, axis: 0, squeeze_axis: true, name: "sp" }).inferShape({ x: [4, 2] }), "squeeze_axis");
+    expectError(() => s.inferShape({ x: [2, 5] }), "sc (SliceChannel)", "not divisible by num_outputs=3");
+    expectError(() => sym.split({ data: x(), num_outputs: 2, axis: 0, squeeze_axis: true, name: "sp" }).inferShape({ x: [4, 2] }), "squeeze_axis");
   });
 
   it("SliceChannel differentiates, also with unused outputs", () => {
@@ -245,14 +236,14 @@ describe("ops/shape: Concat, SliceChannel, stack", () => {
     checkForward(sym.stack({ data: [a, b], axis: 1 }), { shapes: { a: [2], b: [2] }, values: { a: [1, 2], b: [3, 4] }, expected: [[1, 3, 2, 4]] });
     const s = sym.elemwise_add({ lhs: sym.stack({ data: [a, b], axis: -1 }), rhs: sym.Variable("c") });
     expect(argShapes(s, { c: [3, 4, 2] })).to.deep.equal({ a: [3, 4], b: [3, 4], c: [3, 4, 2] });
-    expectInferError(() => sym.stack({ data: [a, b], name: "st" }).inferShape({ a: [2], b: [3] }), "st (stack)", "(3,)");
+    expectError(() => sym.stack({ data: [a, b], name: "st" }).inferShape({ a: [2], b: [3] }), "st (stack)", "(3,)");
     checkGradient(sym.stack({ data: [a, b, sym.Variable("c")], axis: 1 }), { shapes: { a: [2, 3], b: [2, 3], c: [2, 3] } });
   });
 
   it("reports missing or bad params", () => {
-    expectInferError(() => sym.SliceChannel({ data: x() } as never), "num_outputs", "missing");
-    expectInferError(() => sym.SliceChannel({ data: x(), num_outputs: 0 }), "num_outputs must be at least 1");
-    expectInferError(() => sym.slice_axis({ data: x(), axis: 0 } as never), "begin", "missing");
+    expectError(() => sym.SliceChannel({ data: x() } as never), "num_outputs", "missing");
+    expectError(() => sym.SliceChannel({ data: x(), num_outputs: 0 }), "num_outputs must be at least 1");
+    expectError(() => sym.slice_axis({ data: x(), axis: 0 } as never), "begin", "missing");
   });
 });
 

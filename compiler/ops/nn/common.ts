@@ -148,3 +148,8 @@ export function erf(x: number): number {
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
   return Math.sign(x) * (1 - erfc);
 }
+
+/** Output names of the backward op of a layer with a weight and an optional bias. */
+export function weightedLayerGradOutputs(p: { no_bias: boolean }): string[] {
+  return p.no_bias ? ["data_grad", "weight_grad"] : ["data_grad", "weight_grad", "bias_grad"];
+}

@@ -4,7 +4,7 @@ import { P, ParamValues } from "../params.js";
 import { Tensor } from "../tensor.js";
 import { ParamError, ShapeError } from "../../base/errors.js";
 import { shapeSize, shapeToBracket } from "../../base/shape.js";
-import { Window, makeWindow, windowTable, optionalEnum, checkChannelFirst, LAYOUTS, tupleText } from "./common.js";
+import { Window, makeWindow, windowTable, optionalEnum, checkChannelFirst, LAYOUTS, tupleText, weightedLayerGradOutputs } from "./common.js";
 
 const convParams = {
   kernel: P.tuple.required("Convolution kernel size: (w,), (h, w) or (d, h, w)."),
@@ -137,7 +137,7 @@ export const backwardConvolution = defineOp({
   doc: "Gradients of Convolution with respect to data, weight and (unless no_bias) bias.",
   params: convParams,
   inputs: ["ograd", "data", "weight"],
-  outputNames: (p) => (p.no_bias ? ["data_grad", "weight_grad"] : ["data_grad", "weight_grad", "bias_grad"]),
+  outputNames: weightedLayerGradOutputs,
   numVisibleOutputs: (p) => (p.no_bias ? 2 : 3),
   pattern: "opaque",
   inferShape: (ctx, p) => {

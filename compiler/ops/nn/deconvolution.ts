@@ -8,7 +8,7 @@ import { P, ParamValues } from "../params.js";
 import { Tensor } from "../tensor.js";
 import { ParamError, ShapeError } from "../../base/errors.js";
 import { shapeSize, shapeToBracket } from "../../base/shape.js";
-import { Window, makeWindow, windowTable, optionalEnum, checkChannelFirst, LAYOUTS, tupleText } from "./common.js";
+import { Window, makeWindow, windowTable, optionalEnum, checkChannelFirst, LAYOUTS, tupleText, weightedLayerGradOutputs } from "./common.js";
 
 const deconvParams = {
   kernel: P.tuple.required("Deconvolution kernel size: (w,), (h, w) or (d, h, w)."),
@@ -157,7 +157,7 @@ export const backwardDeconvolution = defineOp({
   doc: "Gradients of Deconvolution with respect to data, weight and (unless no_bias) bias.",
   params: deconvParams,
   inputs: ["ograd", "data", "weight"],
-  outputNames: (p) => (p.no_bias ? ["data_grad", "weight_grad"] : ["data_grad", "weight_grad", "bias_grad"]),
+  outputNames: weightedLayerGradOutputs,
   numVisibleOutputs: (p) => (p.no_bias ? 2 : 3),
   pattern: "opaque",
   inferShape: (ctx, p) => {

@@ -1,4 +1,5 @@
 /** FullyConnected (dense layer) and its internal gradient op. */
+import { weightedLayerGradOutputs } from "./common.js";
 import { defineOp, singleOutput } from "../registry.js";
 import { P } from "../params.js";
 import { Tensor } from "../tensor.js";
@@ -75,7 +76,7 @@ export const backwardFullyConnected = defineOp({
   doc: "Gradients of FullyConnected: data (ograd · weight), weight (ogradᵀ · data), bias (column sums of ograd).",
   params: fcParams,
   inputs: ["ograd", "data", "weight"],
-  outputNames: (p) => (p.no_bias ? ["data_grad", "weight_grad"] : ["data_grad", "weight_grad", "bias_grad"]),
+  outputNames: weightedLayerGradOutputs,
   numVisibleOutputs: (p) => (p.no_bias ? 2 : 3),
   pattern: "opaque",
   inferShape: (ctx, p) => {
