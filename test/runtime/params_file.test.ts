@@ -4,9 +4,9 @@
  * the files in shared/data/mxnet-models.
  */
 import { expect } from "chai";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { KilnError } from "../../compiler/base/errors.js";
 import { DType } from "../../compiler/base/dtype.js";
 import { NDArray } from "../../runtime/ndarray.js";
