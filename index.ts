@@ -17,4 +17,13 @@ export { KilnError, ShapeError, InferenceError, ParamError, GraphError } from ".
 export { NDArray } from "./runtime/ndarray.js";
 export { nd } from "./runtime/nd.js";
 export type { ArrayOptions } from "./runtime/ndarray.js";
-export { Context, reference, cpu } from "./runtime/context.js";
+export { Context, reference, cpu, gpu } from "./runtime/context.js";
+export type { DeviceType } from "./runtime/context.js";
+export { devices, defaultContext } from "./runtime/devices.js";
+export { cuda, CudaDevice, CudaModule, CudaKernel, CudaEvent, CudaGraph, CachingAllocator, CudaError, CudaUnavailableError, CudaCompileError } from "./runtime/cuda/index.js";
+export type { CudaStatus, LaunchConfig, CudaKernelArg, CudaCompileOptions } from "./runtime/cuda/index.js";
+export { cpuKernels, CpuLibrary, CpuKernel, CpuCompileError } from "./runtime/cpu/index.js";
+export type { CpuKernelArg, CpuCompileOptions } from "./runtime/cpu/index.js";
+export type { KernelParam } from "./runtime/kernel_args.js";
+export { KernelCache, defaultKernelCache } from "./runtime/cache/kernel_cache.js";
+export type { CompileKey, CacheResult } from "./runtime/cache/kernel_cache.js";

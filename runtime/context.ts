@@ -1,6 +1,7 @@
 /**
  * Device contexts. `reference()` is the float64 TypeScript interpreter, always available;
- * `cpu()` holds arrays in host memory.
+ * `cpu()` holds arrays in host memory; `gpu(id)` in CUDA device memory. A context is only a
+ * name: creating `gpu(0)` on a machine without a GPU is fine, using it throws and says why.
  */
 export type DeviceType = "reference" | "cpu" | "gpu";
 
@@ -26,4 +27,9 @@ export function reference(): Context {
 
 export function cpu(id = 0): Context {
   return new Context("cpu", id);
+}
+
+/** CUDA device `id`. Checked at first use (an array, a kernel), not here. */
+export function gpu(id = 0): Context {
+  return new Context("gpu", id);
 }

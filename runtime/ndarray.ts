@@ -1,12 +1,15 @@
 /**
- * NDArray: a shaped, typed array on a context. Host-resident for the reference and cpu
- * contexts; values move in and out with `set` and `toArray`.
+ * NDArray: a shaped, typed array on a context. Values live in host memory for the reference
+ * and cpu contexts and in device memory for gpu contexts (see storage.ts); they move in and
+ * out with `set`, `toArray`, `toBytes`, `setBytes` and `copyTo`, between any two contexts.
  */
 import { DType, DTYPE_BYTES, checkDType } from "../compiler/base/dtype.js";
 import { Shape, shapeSize, shapeToString, shapesEqual } from "../compiler/base/shape.js";
 import { KilnError } from "../compiler/base/errors.js";
 import { Context, cpu } from "./context.js";
-import { HostArray, allocHost, readHost, writeHost, viewHost } from "./host_buffer.js";
+import { HostArray, allocHost, readHost, writeHost } from "./host_buffer.js";
+import { ArrayStorage, DeviceStorage, HostStorage } from "./storage.js";
+import { cudaDevice } from "./cuda/device.js";
 
 export interface ArrayOptions {
   shape?: readonly number[];
@@ -18,59 +21,88 @@ export class NDArray {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly ctx: Context;
-  private readonly buf: HostArray;
-  private readonly wide: boolean;
+  readonly size: number;
+  private readonly storage: ArrayStorage;
 
+  /**
+   * A zero-filled array. On a gpu context this allocates device memory, and throws a
+   * CudaUnavailableError naming what is missing when there is no usable GPU.
+   */
   constructor(shape: Shape, dtype: DType = "float32", ctx: Context = cpu()) {
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0))
       throw new KilnError(`NDArray shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
     this.shape = Object.freeze([...shape]);
     this.dtype = checkDType(dtype, "NDArray");
     this.ctx = ctx;
-    this.wide = ctx.deviceType === "reference";
-    this.buf = allocHost(this.dtype, shapeSize(shape), this.wide);
-  }
-
-  get size(): number {
-    return this.buf.length;
+    this.size = shapeSize(shape);
+    this.storage =
+      ctx.deviceType === "gpu"
+        ? new DeviceStorage(cudaDevice(ctx.deviceId), this.dtype, this.size, this)
+        : new HostStorage(this.dtype, this.size, ctx.deviceType === "reference");
   }
 
   get ndim(): number {
     return this.shape.length;
   }
 
+  /** Bytes of the values in the dtype's binary form. */
+  get byteLength(): number {
+    return this.size * DTYPE_BYTES[this.dtype];
+  }
+
   /** Every value as a flat row-major list of numbers. */
   toArray(): number[] {
+    const { buf, wide } = this.hostValues();
     const out = new Array<number>(this.size);
-    for (let i = 0; i < out.length; i++) out[i] = readHost(this.buf, this.dtype, i, this.wide);
+    for (let i = 0; i < out.length; i++) out[i] = readHost(buf, this.dtype, i, wide);
     return out;
   }
 
   /** The values as float64 (a copy). */
   toFloat64(): Float64Array {
+    const { buf, wide } = this.hostValues();
     const out = new Float64Array(this.size);
-    for (let i = 0; i < out.length; i++) out[i] = readHost(this.buf, this.dtype, i, this.wide);
+    for (let i = 0; i < out.length; i++) out[i] = readHost(buf, this.dtype, i, wide);
     return out;
   }
 
   /** Overwrites every value: a flat list of `size` numbers, or one number for all. */
   set(values: ArrayLike<number> | number): this {
-    if (typeof values === "number") {
-      for (let i = 0; i < this.size; i++) writeHost(this.buf, this.dtype, i, values, this.wide);
-      return this;
-    }
-    if (values.length !== this.size)
+    if (typeof values !== "number" && values.length !== this.size)
       throw new KilnError(`NDArray.set: array of shape ${shapeToString(this.shape)} needs ${this.size} values, got ${values.length}`);
-    for (let i = 0; i < this.size; i++) writeHost(this.buf, this.dtype, i, values[i], this.wide);
+    const s = this.storage;
+    const wide = s.kind === "host" && s.wide;
+    const buf = s.kind === "host" ? s.buf : allocHost(this.dtype, this.size, false);
+    if (typeof values === "number") for (let i = 0; i < this.size; i++) writeHost(buf, this.dtype, i, values, wide);
+    else for (let i = 0; i < this.size; i++) writeHost(buf, this.dtype, i, values[i], wide);
+    if (s.kind === "device") s.writeBytes(buf);
     return this;
   }
 
-  /** Copies into another array of the same shape, or into a new array on a context. */
+  /**
+   * Copies into another array of the same shape (converting values when its dtype differs),
+   * or into a new array of this dtype on a context. Works between any two contexts.
+   */
   copyTo(target: NDArray | Context): NDArray {
     const dst = target instanceof NDArray ? target : new NDArray(this.shape, this.dtype, target);
     if (!shapesEqual(dst.shape, this.shape))
       throw new KilnError(`NDArray.copyTo: shape ${shapeToString(this.shape)} does not match target ${shapeToString(dst.shape)}`);
-    for (let i = 0; i < this.size; i++) writeHost(dst.buf, dst.dtype, i, readHost(this.buf, this.dtype, i, this.wide), dst.wide);
+    if (dst === this) return dst;
+    const src = this.storage;
+    const out = dst.storage;
+    if (dst.dtype === this.dtype && !(src.kind === "host" && out.kind === "host")) {
+      // Same binary form: move bytes without converting values.
+      if (src.kind === "device" && out.kind === "device" && src.device === out.device) out.copyFrom(src);
+      else if (out.kind === "device") out.writeBytes(src.kind === "host" && !src.wide ? src.buf : src.readBytes());
+      else if (src.kind === "device" && !out.wide) src.device.download(out.buf, src.ptr);
+      else out.writeBytes(src.readBytes());
+      return dst;
+    }
+    const { buf, wide } = this.hostValues();
+    const outWide = out.kind === "host" && out.wide;
+    const outBuf = out.kind === "host" ? out.buf : allocHost(dst.dtype, dst.size, false);
+    for (let i = 0; i < this.size; i++) writeHost(outBuf, dst.dtype, i, readHost(buf, this.dtype, i, wide), outWide);
+    if (out.kind === "device") out.writeBytes(outBuf);
     return dst;
   }
 
@@ -79,30 +111,57 @@ export class NDArray {
    * for every dtype, including int64 beyond 2^53 and float16 bit patterns.
    */
   toBytes(): Uint8Array {
-    if (!this.wide) return new Uint8Array(this.buf.buffer.slice(this.buf.byteOffset, this.buf.byteOffset + this.buf.byteLength));
-    const tmp = allocHost(this.dtype, this.size, false);
-    for (let i = 0; i < this.size; i++) writeHost(tmp, this.dtype, i, (this.buf as Float64Array)[i], false);
-    return new Uint8Array(tmp.buffer);
+    return this.storage.readBytes();
   }
 
   /** Overwrites the values from the dtype's binary form (the inverse of toBytes). */
   setBytes(bytes: Uint8Array): this {
-    const want = this.size * DTYPE_BYTES[this.dtype];
-    if (bytes.byteLength !== want)
-      throw new KilnError(`NDArray.setBytes: ${this.dtype} array of shape ${shapeToString(this.shape)} needs ${want} bytes, got ${bytes.byteLength}`);
-    const copy = bytes.slice();
-    const src = viewHost(this.dtype, copy.buffer);
-    if (!this.wide) new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength).set(copy);
-    else for (let i = 0; i < this.size; i++) (this.buf as Float64Array)[i] = readHost(src, this.dtype, i, false);
+    if (bytes.byteLength !== this.byteLength)
+      throw new KilnError(
+        `NDArray.setBytes: ${this.dtype} array of shape ${shapeToString(this.shape)} needs ${this.byteLength} bytes, got ${bytes.byteLength}`,
+      );
+    this.storage.writeBytes(bytes);
     return this;
   }
 
   asScalar(): number {
     if (this.size !== 1) throw new KilnError(`asScalar needs an array of one element, this one has shape ${shapeToString(this.shape)}`);
-    return readHost(this.buf, this.dtype, 0, this.wide);
+    const { buf, wide } = this.hostValues();
+    return readHost(buf, this.dtype, 0, wide);
+  }
+
+  /**
+   * The host storage, for CPU kernels: a typed array of the dtype's own form (float16 as its
+   * bits, int64 as BigInt64Array). Not for gpu arrays, nor reference arrays of a dtype other
+   * than float64 (the reference context stores float64).
+   */
+  hostData(): HostArray {
+    const s = this.storage;
+    if (s.kind === "device") throw new KilnError(`${this}: hostData() of a gpu array; use devicePointer(), or copyTo(cpu()) first`);
+    if (s.wide && this.dtype !== "float64")
+      throw new KilnError(`${this}: reference arrays hold float64 values, not ${this.dtype}; copyTo(cpu()) first`);
+    return s.buf;
+  }
+
+  /** The device address of a gpu array, for CUDA kernels (0n when empty). */
+  devicePointer(): bigint {
+    const s = this.storage;
+    if (s.kind !== "device") throw new KilnError(`${this}: devicePointer() of an array in host memory`);
+    return s.ptr;
+  }
+
+  /** Releases device memory now instead of at garbage collection (a no-op on the host). */
+  dispose(): void {
+    if (this.storage.kind === "device") this.storage.dispose();
   }
 
   toString(): string {
     return `NDArray${shapeToString(this.shape)} ${this.dtype} @${this.ctx}`;
+  }
+
+  /** The values on the host: the storage itself, or a download of a gpu array. */
+  private hostValues(): { buf: HostArray; wide: boolean } {
+    const s = this.storage;
+    return s.kind === "host" ? { buf: s.buf, wide: s.wide } : { buf: s.download(), wide: false };
   }
 }

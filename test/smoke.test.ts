@@ -22,7 +22,6 @@ describe("smoke", () => {
       expect(exe.gradDict.a.toArray()).to.deep.equal([3, 5, 7, 9, 11, 13]);
       const x = sym.add_n({ data: [a, b, a] });
       expect(x.name).to.equal("add_n0");
-      console.log(c.toJSON());
     });
   });
 });
