@@ -13,4 +13,6 @@ function findRepoRoot(): string {
 export const REPO_ROOT = findRepoRoot();
 /** ../shared/data beside the repository (KILN_SHARED_DATA overrides). */
 export const SHARED_DATA = process.env.KILN_SHARED_DATA ?? join(REPO_ROOT, "..", "shared", "data");
+if (!existsSync(SHARED_DATA))
+  throw new Error(`the test data folder ${SHARED_DATA} does not exist: check out the repository beside shared/, or set KILN_SHARED_DATA`);
 export const MODELS_DIR = join(SHARED_DATA, "mxnet-models");
