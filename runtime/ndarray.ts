@@ -159,6 +159,12 @@ export class NDArray {
     return `NDArray${shapeToString(this.shape)} ${this.dtype} @${this.ctx}`;
   }
 
+  /** What console.log shows: the header and the first values, not the storage internals. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    const shown = this.size <= 8 ? this.toArray() : [...this.toArray().slice(0, 8), "…"];
+    return `${this.toString()} [${shown.join(", ")}]`;
+  }
+
   /** The values on the host: the storage itself, or a download of a gpu array. */
   private hostValues(): { buf: HostArray; wide: boolean } {
     const s = this.storage;
