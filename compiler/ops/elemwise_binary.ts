@@ -4,6 +4,8 @@ import { Tensor } from "./tensor.js";
 import { sameShape } from "./rules.js";
 import type { NodeEntry } from "../ir/node.js";
 import type { ShapeCtx } from "./registry.js";
+import { E, Expr } from "../te/expr.js";
+import type { ComputeCtx, StageBody } from "../te/stage.js";
 
 type Grad = (g: GradCtx<Record<string, never>>) => (NodeEntry | null)[];
 
@@ -15,6 +17,14 @@ const common = {
   inferShape: (ctx: ShapeCtx) => sameShape(ctx),
 };
 
+/** The stage of an elementwise binary op: f of both inputs at the same index. */
+export function binaryCompute(f: (a: Expr, b: Expr) => Expr) {
+  return (ctx: ComputeCtx): StageBody[] => {
+    const i = ctx.index();
+    return [{ kind: "map", value: f(ctx.inputs[0].at(i), ctx.inputs[1].at(i)) }];
+  };
+}
+
 function forwardOf(f: (a: number, b: number) => number) {
   return (_p: unknown, [a, b]: Tensor[]): Tensor[] => [a.map((x, i) => f(x, b.data[i]))];
 }
@@ -25,6 +35,7 @@ export const elemwiseAdd = defineOp({
   doc: "lhs + rhs",
   ...common,
   gradient: ((g) => [g.ograd(), g.ograd()]) as Grad,
+  compute: binaryCompute(E.add),
   forward: forwardOf((a, b) => a + b),
 });
 
@@ -34,6 +45,7 @@ export const elemwiseSub = defineOp({
   doc: "lhs - rhs",
   ...common,
   gradient: ((g) => [g.ograd(), g.op1("negative", [g.ograd()])]) as Grad,
+  compute: binaryCompute(E.sub),
   forward: forwardOf((a, b) => a - b),
 });
 
@@ -43,6 +55,7 @@ export const elemwiseMul = defineOp({
   doc: "lhs * rhs",
   ...common,
   gradient: ((g) => [g.op1("elemwise_mul", [g.ograd(), g.input(1)]), g.op1("elemwise_mul", [g.ograd(), g.input(0)])]) as Grad,
+  compute: binaryCompute(E.mul),
   forward: forwardOf((a, b) => a * b),
 });
 
@@ -57,6 +70,7 @@ export const elemwiseDiv = defineOp({
     const dr = g.op1("negative", [g.op1("elemwise_mul", [dl, g.output(0)])]);
     return [dl, dr];
   }) as Grad,
+  compute: binaryCompute(E.div),
   forward: forwardOf((a, b) => a / b),
 });
 
@@ -72,6 +86,7 @@ export const power = defineOp({
     const dr = g.op1("elemwise_mul", [g.ograd(), g.op1("elemwise_mul", [g.output(0), g.op1("log", [x])])]);
     return [dl, dr];
   }) as Grad,
+  compute: binaryCompute(E.pow),
   forward: forwardOf((a, b) => a ** b),
 });
 
@@ -90,6 +105,7 @@ export const maximum = defineOp({
   doc: "max(lhs, rhs)",
   ...common,
   gradient: selectGrad((a, b) => a >= b),
+  compute: binaryCompute(E.max),
   forward: forwardOf((a, b) => Math.max(a, b)),
 });
 
@@ -99,23 +115,30 @@ export const minimum = defineOp({
   doc: "min(lhs, rhs)",
   ...common,
   gradient: selectGrad((a, b) => a <= b),
+  compute: binaryCompute(E.min),
   forward: forwardOf((a, b) => Math.min(a, b)),
 });
 
-function compareOp<const N extends string, const A extends string>(name: N, aliases: A[], f: (a: number, b: number) => boolean) {
+function compareOp<const N extends string, const A extends string>(
+  name: N,
+  aliases: A[],
+  f: (a: number, b: number) => boolean,
+  fn: "eq" | "ne" | "gt" | "ge" | "lt" | "le",
+) {
   return defineOp({
     name,
     aliases,
     doc: `1 where the comparison holds, else 0`,
     ...common,
     gradient: ((): (NodeEntry | null)[] => [null, null]) as Grad,
+    compute: binaryCompute((a, b) => E.fn(fn, a, b)),
     forward: forwardOf((a, b) => (f(a, b) ? 1 : 0)),
   });
 }
 
-export const equal = compareOp("_equal", ["_Equal"], (a, b) => a === b);
-export const notEqual = compareOp("_not_equal", ["_Not_Equal"], (a, b) => a !== b);
-export const greater = compareOp("_greater", ["_Greater"], (a, b) => a > b);
-export const greaterEqual = compareOp("_greater_equal", ["_Greater_Equal"], (a, b) => a >= b);
-export const lesser = compareOp("_lesser", ["_Lesser"], (a, b) => a < b);
-export const lesserEqual = compareOp("_lesser_equal", ["_Lesser_Equal"], (a, b) => a <= b);
+export const equal = compareOp("_equal", ["_Equal"], (a, b) => a === b, "eq");
+export const notEqual = compareOp("_not_equal", ["_Not_Equal"], (a, b) => a !== b, "ne");
+export const greater = compareOp("_greater", ["_Greater"], (a, b) => a > b, "gt");
+export const greaterEqual = compareOp("_greater_equal", ["_Greater_Equal"], (a, b) => a >= b, "ge");
+export const lesser = compareOp("_lesser", ["_Lesser"], (a, b) => a < b, "lt");
+export const lesserEqual = compareOp("_lesser_equal", ["_Lesser_Equal"], (a, b) => a <= b, "le");

@@ -9,6 +9,7 @@ import { Shape, mergeShapes, shapeToBracket } from "../base/shape.js";
 import { DType } from "../base/dtype.js";
 import { ShapeError, GraphError } from "../base/errors.js";
 import { Tensor } from "./tensor.js";
+import type { ComputeCtx, StageBody } from "../te/stage.js";
 
 /** TVM's fusion pattern kinds, from most to least fusible. */
 export type PatternKind = "elemwise" | "broadcast" | "injective" | "reduce" | "outEWiseFusable" | "opaque";
@@ -99,6 +100,19 @@ export interface GradCtx<P> {
   op1(opName: string, inputs: NodeEntry[], params?: Record<string, unknown>): NodeEntry;
 }
 
+/** What a decomposition rule sees: the node, its inputs with their types, and a node builder. */
+export interface DecomposeCtx {
+  readonly node: Node;
+  input(i: number): NodeEntry;
+  inputShape(i: number): Shape;
+  inputType(i: number): DType;
+  outputShape(i: number): Shape;
+  outputType(i: number): DType;
+  /** Adds a node of `opName` and returns all its outputs. */
+  op(opName: string, inputs: NodeEntry[], params?: Record<string, unknown>): NodeEntry[];
+  op1(opName: string, inputs: NodeEntry[], params?: Record<string, unknown>): NodeEntry;
+}
+
 /** What a reference implementation sees besides its inputs. */
 export interface RefCtx {
   readonly isTrain: boolean;
@@ -136,6 +150,18 @@ export interface OpDef<S extends ParamSchema = ParamSchema, I extends string = s
   /** Loss ops produce their gradient without a head gradient. */
   readonly isLoss?: boolean;
   readonly pattern: PatternKind;
+  /**
+   * The op as tensor-expression stage bodies, one per output (hidden ones too), over the
+   * inferred shapes: what code generation lowers. Ops without it are rewritten first by
+   * `decompose` into ops that have it.
+   */
+  compute?(ctx: ComputeCtx, p: ParamValues<S>): StageBody[];
+  /**
+   * Rewrites the node into a subgraph of simpler ops (BatchNorm into reductions and
+   * broadcasts): returns one entry per output, or undefined to keep the node (and use
+   * `compute`) for these params. Runs after shape inference, before fusion.
+   */
+  decompose?(d: DecomposeCtx, p: ParamValues<S>): NodeEntry[] | undefined;
   /** float64 forward on the reference interpreter; returns every output (hidden ones too). */
   forward(p: ParamValues<S>, inputs: Tensor[], ctx: RefCtx): Tensor[];
 }

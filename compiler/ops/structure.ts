@@ -3,6 +3,13 @@ import { defineOp, singleOutput } from "./registry.js";
 import { P } from "./params.js";
 import { Tensor } from "./tensor.js";
 import { sameShape } from "./rules.js";
+import { E, num, cast } from "../te/expr.js";
+import type { ComputeCtx, StageBody } from "../te/stage.js";
+
+/** out = in at the same index (identity-like ops). */
+const copyCompute = (ctx: ComputeCtx): StageBody[] => [{ kind: "map", value: ctx.inputs[0].at(ctx.index()) }];
+/** out = a constant. */
+const constCompute = (value: number) => (): StageBody[] => [{ kind: "map", value: num(value) }];
 
 const identityForward = (_p: unknown, [x]: Tensor[]): Tensor[] => [x.clone()];
 
@@ -16,6 +23,7 @@ export const BlockGrad = defineOp({
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
   gradient: () => [null],
+  compute: copyCompute,
   forward: identityForward,
 });
 
@@ -29,6 +37,7 @@ export const identity = defineOp({
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
   gradient: (g) => [g.ograd()],
+  compute: copyCompute,
   forward: identityForward,
 });
 
@@ -49,6 +58,7 @@ export const MakeLoss = defineOp({
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
   gradient: (g) => [g.op1("_backward_MakeLoss", [g.input(0)], g.params)],
+  compute: copyCompute,
   forward: identityForward,
 });
 
@@ -59,6 +69,15 @@ export const backwardMakeLoss = defineOp({
   ...singleOutput,
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
+  compute: (ctx, p) => [{ kind: "map", value: num(p.normalization === "batch" ? p.grad_scale / ctx.inputs[0].shape[0] : p.grad_scale) }],
+  // 'valid' needs a count of the elements above valid_thresh: a reduction, then a broadcast.
+  decompose: (d, p) => {
+    if (p.normalization !== "valid") return undefined;
+    const x = d.input(0);
+    const count = d.op1("sum", [d.op1("_greater_scalar", [x], { scalar: p.valid_thresh })]);
+    const scale = d.op1("_rdiv_scalar", [d.op1("_maximum_scalar", [count], { scalar: 1 })], { scalar: p.grad_scale });
+    return [d.op1("broadcast_like", [d.op1("Reshape", [scale], { shape: d.inputShape(0).map(() => 1) }), x])];
+  },
   forward: (p, [x]) => {
     let scale = p.grad_scale;
     if (p.normalization === "batch") scale /= x.shape[0];
@@ -80,6 +99,7 @@ export const zerosLike = defineOp({
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
   gradient: () => [null],
+  compute: constCompute(0),
   forward: (_p, [x]) => [Tensor.zeros(x.shape)],
 });
 
@@ -92,6 +112,7 @@ export const onesLike = defineOp({
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
   gradient: () => [null],
+  compute: constCompute(1),
   forward: (_p, [x]) => [Tensor.full(x.shape, 1)],
 });
 
@@ -116,6 +137,7 @@ function constantOp<const N extends string, const A extends string>(name: N, val
     },
     inferType: (ctx, p) => ctx.setOut(0, p.dtype),
     gradient: () => [],
+    compute: constCompute(value),
     forward: (_p, _in, ctx) => [Tensor.full(ctx.outputShape(0), value)],
   });
 }
@@ -134,6 +156,7 @@ export const Cast = defineOp({
   inferShape: (ctx) => sameShape(ctx),
   inferType: (ctx, p) => ctx.setOut(0, p.dtype),
   gradient: (g) => [g.op1("_backward_Cast", [g.ograd(), g.input(0)])],
+  compute: (ctx, p) => [{ kind: "map", value: cast(p.dtype, ctx.inputs[0].at(ctx.index())) }],
   forward: (p, [x]) => [p.dtype.startsWith("float") ? x.clone() : castToInt(x, p.dtype)],
 });
 
@@ -155,6 +178,7 @@ export const backwardCast = defineOp({
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
   inferType: (ctx) => ctx.setOut(0, ctx.in(1)),
+  compute: (ctx) => [{ kind: "map", value: cast(ctx.outputs[0].dtype, ctx.inputs[0].at(ctx.index())) }],
   forward: (_p, [og]) => [og.clone()],
 });
 
@@ -169,6 +193,10 @@ export const addN = defineOp({
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
   gradient: (g) => g.node.inputs.map(() => g.ograd()),
+  compute: (ctx) => {
+    const i = ctx.index();
+    return [{ kind: "map", value: ctx.inputs.map((t) => t.at(i)).reduce((a, b) => E.add(a, b)) }];
+  },
   forward: (_p, xs) => {
     const out = xs[0].clone();
     for (const x of xs.slice(1)) for (let i = 0; i < out.size; i++) out.data[i] += x.data[i];

@@ -23,6 +23,8 @@ export class ReferenceExecutor implements Executor {
   private readonly varArray = new Map<Node, NDArray>();
   /** Values of the last forward pass, kept for backward. */
   private values: (Tensor | undefined)[] | undefined;
+  /** Values of the last backward pass (forward values included). */
+  private backwardValues: (Tensor | undefined)[] | undefined;
   private trained = false;
   private readonly rng: SeededRandom;
 
@@ -106,6 +108,7 @@ export class ReferenceExecutor implements Executor {
     for (const [arr, t] of auxWrites) arr.set(t.data);
     this.symbol.outputs.forEach((e, i) => this.outputs[i].set(values[this.plan.graph.entryId(e)]!.data));
     this.values = values;
+    this.backwardValues = undefined;
     this.trained = isTrain;
     return this.outputs;
   }
@@ -127,6 +130,7 @@ export class ReferenceExecutor implements Executor {
       if (g.hasNode(h)) values[g.entryId(h.entry(0))] = new Tensor(want, given.toFloat64());
     });
     this.run(g, values, true, []);
+    this.backwardValues = values;
     this.plan.gradEntries.forEach((e, i) => {
       const dst = this.arrays.grads[i];
       if (!e || !dst) return;
@@ -137,6 +141,25 @@ export class ReferenceExecutor implements Executor {
         dst.set(cur);
       } else dst.set(t.data);
     });
+  }
+
+  /**
+   * Every op node evaluated by the last forward (and backward, if it ran since) with its input
+   * and output values: what tests use to check other implementations of each op node by node.
+   * @internal
+   */
+  trace(): { node: Node; inputs: Tensor[]; outputs: Tensor[] }[] {
+    const values = this.backwardValues ?? this.values;
+    if (!values) return [];
+    const g = this.plan.graph;
+    const out: { node: Node; inputs: Tensor[]; outputs: Tensor[] }[] = [];
+    g.nodes.forEach((node, nid) => {
+      if (node.isVariable) return;
+      const outs = g.outputEntryIds(nid).map((e) => values[e]);
+      const ins = node.inputs.map((e) => values[g.entryId(e)]);
+      if (outs.every((t) => t !== undefined) && ins.every((t) => t !== undefined)) out.push({ node, inputs: ins as Tensor[], outputs: outs as Tensor[] });
+    });
+    return out;
   }
 
   /** Evaluates every node of `graph` whose outputs are not yet in `values`. */

@@ -6,6 +6,7 @@
 import { expect } from "chai";
 import { Symbol, reference, NDArray } from "../../index.js";
 import type { DType } from "../../index.js";
+import { checkComputes } from "./compute_check.js";
 
 export const forwardChecked = new Set<string>();
 export const gradientChecked = new Set<string>();
@@ -70,6 +71,7 @@ export function checkForward(symbol: Symbol, spec: ForwardSpec): NDArray[] {
   record(symbol, forwardChecked);
   const exe = bindFloat64(symbol, spec, {});
   const outs = exe.forward(spec.isTrain ?? false);
+  checkComputes(exe);
   const tol = spec.tol ?? 1e-9;
   spec.expected.forEach((want, i) => {
     const got = outs[i].toArray();
@@ -112,6 +114,7 @@ export function checkGradient(symbol: Symbol, spec: GradientSpec): void {
     return h.set(heads[i]);
   });
   exe.backward(headArrays);
+  checkComputes(exe);
   const aux0 = Object.fromEntries(Object.entries(exe.auxDict).map(([k, v]) => [k, v.toArray()]));
   const objective = (): number => {
     for (const [k, v] of Object.entries(exe.auxDict)) v.set(aux0[k]);
