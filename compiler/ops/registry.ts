@@ -103,6 +103,10 @@ export interface GradCtx<P> {
 /** What a decomposition rule sees: the node, its inputs with their types, and a node builder. */
 export interface DecomposeCtx {
   readonly node: Node;
+  /** Whether the graph is compiled for training (BatchNorm batch statistics, Dropout masks). */
+  readonly isTrain: boolean;
+  /** Records that mutable input `inputIndex` (an aux state) takes the value of `entry` after the pass. */
+  writeAux(inputIndex: number, entry: NodeEntry): void;
   input(i: number): NodeEntry;
   inputShape(i: number): Shape;
   inputType(i: number): DType;

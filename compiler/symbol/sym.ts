@@ -11,7 +11,7 @@ import { Node } from "../ir/node.js";
 import { ALL_OP_MODULES } from "../ops/all.js";
 import { Symbol } from "./symbol.js";
 import { CommonArgs, createOp } from "./compose.js";
-import { currentNameManager, withNameManager, resetNames, NameManager } from "./naming.js";
+import { withNameManager, resetNames, NameManager } from "./naming.js";
 import { symbolFromJSON } from "./json_read.js";
 import { readTextFile } from "./file_io.js";
 import { printShapeAttr } from "./hidden_attrs.js";
@@ -49,7 +49,7 @@ export interface VariableOptions {
   attr?: Record<string, string>;
 }
 
-/** A named input of the graph (MXNet's `mx.sym.Variable`). */
+/** A named input of the graph (MXNet's `mx.sym.Variable`); the name is used as given, never prefixed. */
 export function Variable(name: string, opts: VariableOptions = {}): Symbol {
   if (typeof name !== "string" || name.length === 0) throw new GraphError("Variable needs a non-empty name");
   const attrs: Record<string, string> = { ...(opts.attr ?? {}) };
@@ -58,7 +58,7 @@ export function Variable(name: string, opts: VariableOptions = {}): Symbol {
   if (opts.lr_mult !== undefined) attrs.__lr_mult__ = pythonFloat(opts.lr_mult);
   if (opts.wd_mult !== undefined) attrs.__wd_mult__ = pythonFloat(opts.wd_mult);
   if (opts.init !== undefined) attrs.__init__ = opts.init;
-  return new Symbol([new Node(null, currentNameManager().get(name, "variable"), attrs, []).entry(0)]);
+  return new Symbol([new Node(null, name, attrs, []).entry(0)]);
 }
 
 /** Several symbols as one with all their outputs (MXNet's `mx.sym.Group`). */

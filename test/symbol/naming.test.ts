@@ -111,8 +111,12 @@ describe("symbol naming and listing (MXNET.md)", () => {
     }));
 
   it("NameManager prefixes and independent counters", () => {
-    const names = withNameManager(() => [sym.Activation({ data: sym.Variable("d"), act_type: "relu" }).name], new NameManager("net1_"));
-    expect(names).to.deep.equal(["net1_activation0"]);
+    const names = withNameManager(() => {
+      const act = sym.Activation({ data: sym.Variable("d"), act_type: "relu" });
+      return [act.name, ...act.listArguments()];
+    }, new NameManager("net1_"));
+    // Variables keep their names, as mx.sym.Variable does.
+    expect(names).to.deep.equal(["net1_activation0", "d"]);
   });
 
   it("rejects unknown arguments and non-symbol inputs with a clear error", () =>
