@@ -5,6 +5,8 @@ import { Tensor } from "./tensor.js";
 import { Shape, shapeSize } from "../base/shape.js";
 import { ShapeError } from "../base/errors.js";
 import { show } from "./shape/util.js";
+import { E, Expr, int, v } from "../te/expr.js";
+import type { ComputeCtx, StageBody } from "../te/stage.js";
 
 const dotParams = {
   transpose_a: P.bool(false, "Use the transpose of lhs (contract its first axis instead of its last)."),
@@ -76,6 +78,31 @@ function dotOutShape(l: Shape, r: Shape, p: DotP): number[] {
   return [...lk, ...rk];
 }
 
+/** Σ over fresh axes of the given extents of f(axis vars); a plain map when there is nothing to sum. */
+function sumOver(ctx: ComputeCtx, extents: readonly number[], f: (r: Expr[]) => Expr): StageBody {
+  if (extents.length === 0) return { kind: "map", value: f([]) };
+  const axes = ctx.axes(...extents);
+  return { kind: "reduce", op: "sum", axes, value: f(axes.map((a) => v(a.name))) };
+}
+
+/**
+ * dot's operands as index functions of (kept lhs index p, kept rhs index q, contracted k),
+ * with the kept dims of each side. Two vectors contract to a (1,) output whose index is 0.
+ */
+function dotIndexing(l: Shape, r: Shape, p: DotP) {
+  const vv = l.length === 1 && r.length === 1;
+  const [lk, rk] = vv ? [[], []] : keptDims(l, r, p);
+  const K = p.transpose_a ? l[0] : l[l.length - 1];
+  return {
+    K,
+    lk,
+    rk,
+    lhs: (pi: Expr[], k: Expr): Expr[] => (p.transpose_a ? [k, ...pi] : [...pi, k]),
+    rhs: (q: Expr[], k: Expr): Expr[] => (p.transpose_b ? [...q, k] : [k, ...q]),
+    out: (pi: Expr[], q: Expr[]): Expr[] => (vv ? [int(0)] : [...pi, ...q]),
+  };
+}
+
 export const dot = defineOp({
   name: "dot",
   doc: "Dot product: contracts the last axis of lhs (first, with transpose_a) with the first axis of rhs (last, with transpose_b).",
@@ -85,6 +112,14 @@ export const dot = defineOp({
   pattern: "outEWiseFusable",
   inferShape: (ctx, p) => dotShape(ctx, p),
   gradient: (g) => g.op("_backward_dot", [g.ograd(), g.input(0), g.input(1)], g.params),
+  compute: (ctx, p) => {
+    const [L, R] = ctx.inputs;
+    const d = dotIndexing(L.shape, R.shape, p);
+    const i = ctx.index();
+    // Two vectors: the single output element ignores its index.
+    const [pi, q] = L.shape.length === 1 && R.shape.length === 1 ? [[], []] : [i.slice(0, d.lk.length), i.slice(d.lk.length)];
+    return [sumOver(ctx, [d.K], ([k]) => E.mul(L.at(d.lhs(pi, k)), R.at(d.rhs(q, k))))];
+  },
   forward: (p, [l, r]) => {
     const { M, K, N, a, b } = dotViews(l.shape, r.shape, p);
     const out = new Tensor(dotOutShape(l.shape, r.shape, p));
@@ -111,6 +146,20 @@ export const backwardDot = defineOp({
     ctx.setOut(1, ctx.in(2));
     ctx.setIn(1, ctx.out(0));
     ctx.setIn(2, ctx.out(1));
+  },
+  // d lhs[p, k] = Σ_q g[p, q] rhs[k, q];  d rhs[k, q] = Σ_p lhs[p, k] g[p, q] (indices as dot's views).
+  compute: (ctx, p) => {
+    const [G, L, R] = ctx.inputs;
+    const d = dotIndexing(L.shape, R.shape, p);
+    // Splits an index of lhs (rhs) into its kept part and the contracted k.
+    const lhsParts = (i: Expr[]): [Expr[], Expr] => (p.transpose_a ? [i.slice(1), i[0]] : [i.slice(0, -1), i[i.length - 1]]);
+    const rhsParts = (i: Expr[]): [Expr[], Expr] => (p.transpose_b ? [i.slice(0, -1), i[i.length - 1]] : [i.slice(1), i[0]]);
+    const [pl, kl] = lhsParts(ctx.index(0));
+    const [qr, kr] = rhsParts(ctx.index(1));
+    return [
+      sumOver(ctx, d.rk, (q) => E.mul(G.at(d.out(pl, q)), R.at(d.rhs(q, kl)))),
+      sumOver(ctx, d.lk, (pi) => E.mul(L.at(d.lhs(pi, kr)), G.at(d.out(pi, qr)))),
+    ];
   },
   forward: (p, [g, l, r]) => {
     const { M, K, N, a, b } = dotViews(l.shape, r.shape, p);
@@ -161,6 +210,18 @@ export const batchDot = defineOp({
     if (ta && !tb) return [bd(B, G, false, true), bd(A, G, false, false)];
     if (!ta && tb) return [bd(G, B, false, false), bd(G, A, true, false)];
     return [bd(B, G, true, true), bd(G, A, true, true)];
+  },
+  compute: (ctx, p) => {
+    const [L, R] = ctx.inputs;
+    const nd = L.shape.length;
+    const i = ctx.index();
+    const [b, m, n] = [i.slice(0, nd - 2), i[nd - 2], i[nd - 1]];
+    const K = p.transpose_a ? L.shape[nd - 2] : L.shape[nd - 1];
+    return [
+      sumOver(ctx, [K], ([k]) =>
+        E.mul(L.at([...b, ...(p.transpose_a ? [k, m] : [m, k])]), R.at([...b, ...(p.transpose_b ? [n, k] : [k, n])])),
+      ),
+    ];
   },
   forward: (p, [l, r]) => {
     const nd = l.ndim;

@@ -165,6 +165,8 @@ function castToInt(x: Tensor, dtype: string): Tensor {
   const [lo, span] = bits[dtype];
   return x.map((v) => {
     const t = Math.trunc(v);
+    // In range: exact (the wrap arithmetic below loses low bits near 2^63 in float64).
+    if (t >= lo && t < lo + span) return t;
     return ((((t - lo) % span) + span) % span) + lo;
   });
 }

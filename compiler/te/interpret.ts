@@ -21,6 +21,8 @@ function castTo(x: number, dtype: string): number {
   const r = INT_RANGE[dtype];
   if (!r) return x;
   const t = Math.trunc(x);
+  // In range: nothing to wrap (and for int64, t - r[0] would round away t's low bits in float64).
+  if (t >= r[0] && t < r[0] + r[1]) return t;
   return ((((t - r[0]) % r[1]) + r[1]) % r[1]) + r[0];
 }
 
@@ -92,11 +94,12 @@ export function evalStage(stage: Stage, inputs: readonly Tensor[]): Tensor {
           case "prod":
             acc *= x;
             break;
+          // NaN propagates (as ScalarFn max/min and MXNet's red::maximum/minimum).
           case "max":
-            acc = x > acc ? x : acc;
+            acc = x > acc || Number.isNaN(x) ? x : acc;
             break;
           case "min":
-            acc = x < acc ? x : acc;
+            acc = x < acc || Number.isNaN(x) ? x : acc;
             break;
           case "argmax":
           case "argmin":

@@ -3,6 +3,11 @@ import { sym, Symbol, reference, nd } from "../../index.js";
 import { gradientCheckedByHand } from "./coverage.test.js";
 import { checkForward, checkGradient } from "../helpers/op_check.js";
 import { expectError } from "../helpers/expect_error.js";
+import { requireComputes } from "./compute_coverage.test.js";
+import * as indexingOps from "../../compiler/ops/indexing.js";
+
+// Every indexing op (and its _backward_ row) has a compute rule, checked by the tests below.
+requireComputes(indexingOps);
 
 function argShapes(s: Symbol, given: Record<string, number[]>, partial = false): Record<string, number[]> {
   const [args] = partial ? s.inferShapePartial(given) : s.inferShape(given);
@@ -54,6 +59,7 @@ describe("ops/indexing: take", () => {
   it("scatter-adds its gradient into a", () => {
     checkGradient(sym.take({ a: a(), indices: idx() }), { shapes: { a: [3, 2], i: [4] }, values: { i: [0, 2, 0, 9] }, noGrad: ["i"] });
     checkGradient(sym.take({ a: a(), indices: idx(), axis: 1, mode: "wrap" }), { shapes: { a: [2, 3, 2], i: [2, 2] }, values: { i: [1, -1, 1, 4] }, noGrad: ["i"] });
+    checkGradient(sym.take({ a: a(), indices: idx(), axis: -1, mode: "raise" }), { shapes: { a: [2, 3], i: [3] }, values: { i: [2, 0, 2] }, noGrad: ["i"] });
   });
 });
 
@@ -79,6 +85,7 @@ describe("ops/indexing: pick", () => {
   it("sends the gradient to the picked elements", () => {
     checkGradient(sym.pick({ data: a(), index: idx(), axis: 1 }), { shapes: { a: [3, 4] }, values: { i: [0, 3, 7] }, noGrad: ["i"] });
     checkGradient(sym.pick({ data: a(), index: idx(), axis: 0, keepdims: true }), { shapes: { a: [3, 2, 2] }, values: { i: [0, 2, 1, 1] }, noGrad: ["i"] });
+    checkGradient(sym.pick({ data: a(), index: idx(), axis: 1, mode: "wrap" }), { shapes: { a: [2, 3, 2] }, values: { i: [-1, 4, 2, -5] }, noGrad: ["i"] });
   });
 });
 

@@ -2,6 +2,11 @@ import { expect } from "chai";
 import { sym, Symbol } from "../../index.js";
 import { checkForward, checkGradient, rng } from "../helpers/op_check.js";
 import { expectError } from "../helpers/expect_error.js";
+import { requireComputes } from "./compute_coverage.test.js";
+import * as linalgOps from "../../compiler/ops/linalg.js";
+
+// Every linalg op (and its _backward_ row) has a compute rule, checked by the tests below.
+requireComputes(linalgOps);
 
 
 const lhs = (): Symbol => sym.Variable("lhs");
@@ -99,6 +104,9 @@ describe("ops/linalg: dot", () => {
     checkGradient(sym.dot({ lhs: lhs(), rhs: rhs() }), { shapes: { lhs: [2, 2, 3], rhs: [3, 2, 2] } });
     checkGradient(sym.dot({ lhs: lhs(), rhs: rhs(), transpose_a: true, transpose_b: true }), { shapes: { lhs: [3, 2, 2], rhs: [2, 2, 3] } });
     checkGradient(sym.dot({ lhs: lhs(), rhs: rhs() }), { shapes: { lhs: [3], rhs: [3] } });
+    // A vector on one side: one of the gradients sums over nothing.
+    checkGradient(sym.dot({ lhs: lhs(), rhs: rhs() }), { shapes: { lhs: [3], rhs: [3, 2, 2] } });
+    checkGradient(sym.dot({ lhs: lhs(), rhs: rhs(), transpose_a: true }), { shapes: { lhs: [3, 2], rhs: [3] } });
   });
 });
 

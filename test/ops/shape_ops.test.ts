@@ -2,6 +2,11 @@ import { expect } from "chai";
 import { sym, withNameManager, Symbol } from "../../index.js";
 import { checkForward, checkGradient } from "../helpers/op_check.js";
 import { expectError } from "../helpers/expect_error.js";
+import { requireComputes } from "./compute_coverage.test.js";
+import * as shapeOps from "../../compiler/ops/shape_ops.js";
+
+// Every shape op (and its _backward_ row) has a compute rule, checked by the tests below.
+requireComputes(shapeOps);
 
 const range = (n: number, from = 1): number[] => Array.from({ length: n }, (_, i) => i + from);
 
@@ -41,6 +46,23 @@ describe("ops/shape: Reshape", () => {
     for (const [input, shape, want, reverse] of cases) {
       const r = sym.Reshape({ data: x(), shape, reverse: reverse ?? false });
       expect(outShapes(r, { x: input }), `${input} with ${shape}${reverse ? " reverse" : ""}`).to.deep.equal([want]);
+    }
+  });
+
+  it("keeps row-major order under every special value (the compute's index map too)", () => {
+    const cases: [number[], number[], boolean?][] = [
+      [[2, 3, 4], [4, 0, 2]],
+      [[2, 3, 4], [6, 1, -1]],
+      [[2, 3, 4], [-2, 1, 1]],
+      [[2, 3, 4, 5], [-3, -3]],
+      [[2, 3, 4], [-4, 1, 2, -2]],
+      [[2, 3, 4], [2, -4, -1, 3, -2]],
+      [[10, 5, 4], [-1, 0], true],
+      [[1, 6, 1, 2], [3, 1, 4]],
+    ];
+    for (const [input, shape, reverse] of cases) {
+      const n = input.reduce((a, b) => a * b);
+      checkForward(sym.Reshape({ data: x(), shape, reverse: reverse ?? false }), { shapes: { x: input }, values: { x: range(n) }, expected: [range(n)] });
     }
   });
 
@@ -169,6 +191,10 @@ describe("ops/shape: slice_axis and slice", () => {
     const s = sym.elemwise_add({ lhs: sym.slice({ data: x(), begin: [1], end: [3] }), rhs: sym.Variable("b") });
     expect(argShapes(s, { x: [3, 0], b: [0, 7] })).to.deep.equal({ x: [3, 7], b: [2, 7] });
     checkGradient(sym.slice({ data: x(), begin: [null, 3], end: [null, 0], step: [2, -2] }), { shapes: { x: [3, 4] } });
+    // Interior boxes: the gradient's grid test needs both bounds and the step's modulo.
+    checkGradient(sym.slice({ data: x(), begin: [1, 4], end: [5, 0], step: [2, -3] }), { shapes: { x: [6, 6] } });
+    checkGradient(sym.slice({ data: x(), begin: [null, -2], end: [null, null], step: [-1, -1] }), { shapes: { x: [3, 5, 2] } });
+    checkGradient(sym.slice_axis({ data: x(), axis: -2, begin: 1, end: -1 }), { shapes: { x: [2, 4, 3] } });
   });
 });
 

@@ -50,6 +50,7 @@ describe("structure ops", () => {
       const x = sym.Variable("x");
       checkForward(sym.Cast({ data: x, dtype: "int32" }), { shapes: { x: [4] }, values: { x: [1.7, -1.7, 2.5, -0.2] }, expected: [[1, -1, 2, 0]] });
       checkForward(sym.Cast({ data: x, dtype: "uint8" }), { shapes: { x: [2] }, values: { x: [257, -1] }, expected: [[1, 255]] });
+      checkForward(sym.Cast({ data: x, dtype: "int64" }), { shapes: { x: [3] }, values: { x: [3.9, -7.2, 2 ** 40 + 0.5] }, expected: [[3, -7, 2 ** 40]] });
       checkGradient(sym.Cast({ data: x, dtype: "float32" }), { shapes: { x: [3] } });
       expect(sym.Cast({ data: x, dtype: "float16" }).inferType({ x: "float64" })).to.deep.equal([["float64"], ["float16"], []]);
       expect(() => sym.Cast({ data: x } as never)).to.throw(/required parameter "dtype"/);

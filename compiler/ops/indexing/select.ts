@@ -5,6 +5,8 @@ import { Tensor } from "../tensor.js";
 import { sameShape } from "../rules.js";
 import { ShapeError } from "../../base/errors.js";
 import { show, toIndex } from "../shape/util.js";
+import { cmp } from "../shape/index_expr.js";
+import { E, cast, num, select } from "../../te/expr.js";
 
 export const oneHot = defineOp({
   name: "one_hot",
@@ -29,6 +31,12 @@ export const oneHot = defineOp({
   },
   inferType: (ctx, p) => ctx.setOut(0, p.dtype),
   gradient: () => [null],
+  // An out-of-range index equals no position of the row, so it gives all off_value.
+  compute: (ctx, p) => {
+    const i = ctx.index();
+    const hit = cmp.eq(cast("int64", ctx.inputs[0].at(i.slice(0, -1))), i[i.length - 1]);
+    return [{ kind: "map", value: select(hit, num(p.on_value), num(p.off_value)) }];
+  },
   forward: (p, [idx]) => {
     const out = Tensor.full([...idx.shape, p.depth], p.off_value);
     for (let i = 0; i < idx.size; i++) {
@@ -67,6 +75,13 @@ export const where = defineOp({
     const zero = g.op1("zeros_like", [og]);
     const c = g.input(0);
     return [null, g.op1("where", [c, og, zero]), g.op1("where", [c, zero, og])];
+  },
+  compute: (ctx) => {
+    const [c, x, y] = ctx.inputs;
+    const i = ctx.index();
+    // A 1-D condition over x's first axis selects whole rows.
+    const cond = c.at(c.shape.length === x.shape.length ? i : [i[0]]);
+    return [{ kind: "map", value: select(E.ne(cond, 0), x.at(i), y.at(i)) }];
   },
   forward: (_p, [c, x, y]) => {
     const row = c.size === x.size ? 1 : x.size / x.shape[0];

@@ -5,6 +5,9 @@ import { Tensor } from "../tensor.js";
 import { Shape } from "../../base/shape.js";
 import { ShapeError } from "../../base/errors.js";
 import { aroundAxis, axisOf, fixIndex, show, toIndex } from "../shape/util.js";
+import { cmp, indexFromValue } from "../shape/index_expr.js";
+import { Expr, int, select, v } from "../../te/expr.js";
+import type { ComputeCtx, StageBody } from "../../te/stage.js";
 
 // ---------------------------------------------------------------- take
 
@@ -37,6 +40,19 @@ function takeShape(ctx: ShapeCtx, axisParam: number): void {
   }
 }
 
+/**
+ * take's index map: output (or ograd) position `o` = (before, idx position, after) reads `a` at
+ * (before, indices[idx position] made safe, after).
+ */
+function takeSource(ctx: ComputeCtx, p: { axis: number; mode: "clip" | "wrap" | "raise" }, o: readonly Expr[], aSlot: number, idxSlot: number): Expr[] {
+  const a = ctx.inputs[aSlot];
+  const indices = ctx.inputs[idxSlot];
+  const axis = axisOf(p.axis, a.shape.length);
+  const r = indices.shape.length;
+  const j = indexFromValue(indices.at(o.slice(axis, axis + r)), a.shape[axis], p.mode);
+  return [...o.slice(0, axis), j, ...o.slice(axis + r)];
+}
+
 export const take = defineOp({
   name: "take",
   doc: "Takes slices of `a` along `axis` at the given indices: out shape a[:axis] + indices + a[axis+1:].",
@@ -47,6 +63,7 @@ export const take = defineOp({
   inferShape: (ctx, p) => takeShape(ctx, p.axis),
   inferType: (ctx) => ctx.sameType([0], [0]),
   gradient: (g) => [g.op1("_backward_take", [g.ograd(), g.input(0), g.input(1)], g.params), null],
+  compute: (ctx, p) => [{ kind: "map", value: ctx.inputs[0].at(takeSource(ctx, p, ctx.index(), 0, 1)) }],
   forward: (p, [a, idx], ctx) => {
     const axis = axisOf(p.axis, a.ndim);
     const [outer, n, inner] = aroundAxis(a.shape, axis);
@@ -73,6 +90,13 @@ export const backwardTake = defineOp({
     ctx.setIn(1, ctx.out(0));
   },
   inferType: (ctx) => ctx.sameType([0, 1], [0]),
+  // Repeated indices add up: a scatter over ograd's positions into zeros of a's shape.
+  compute: (ctx, p) => {
+    const og = ctx.inputs[0];
+    const axes = ctx.axes(...og.shape);
+    const r = axes.map((x) => v(x.name));
+    return [{ kind: "scatter", axes, index: takeSource(ctx, p, r, 1, 2), value: og.at(r) }];
+  },
   forward: (p, [og, a, idx], ctx) => {
     const axis = axisOf(p.axis, a.ndim);
     const [outer, n, inner] = aroundAxis(a.shape, axis);
@@ -100,6 +124,22 @@ function pickAxis(axis: number | null, ndim: number): number {
   return axisOf(axis, ndim);
 }
 
+/**
+ * pick's picked position along `axis` for the output position `o` (shaped like the index
+ * input `idxSlot`), and the data position it reads, for data of shape `shape`.
+ */
+function pickSource(
+  ctx: ComputeCtx,
+  p: { axis: number | null; keepdims: boolean; mode: "clip" | "wrap" },
+  o: readonly Expr[],
+  shape: readonly number[],
+  idxSlot: number,
+): { j: Expr; at: Expr[] } {
+  const axis = pickAxis(p.axis, shape.length);
+  const j = indexFromValue(ctx.inputs[idxSlot].at(o), shape[axis], p.mode);
+  return { j, at: p.keepdims ? o.map((x, d) => (d === axis ? j : x)) : [...o.slice(0, axis), j, ...o.slice(axis)] };
+}
+
 export const pick = defineOp({
   name: "pick",
   doc: "Picks one element along `axis` per position, at the index given by `index` (shaped like the output).",
@@ -123,6 +163,7 @@ export const pick = defineOp({
   },
   inferType: (ctx) => ctx.sameType([0], [0]),
   gradient: (g) => [g.op1("_backward_pick", [g.ograd(), g.input(0), g.input(1)], g.params), null],
+  compute: (ctx, p) => [{ kind: "map", value: ctx.inputs[0].at(pickSource(ctx, p, ctx.index(), ctx.inputs[0].shape, 1).at) }],
   forward: (p, [x, idx], ctx) => {
     const axis = pickAxis(p.axis, x.ndim);
     const [outer, n, inner] = aroundAxis(x.shape, axis);
@@ -148,6 +189,15 @@ export const backwardPick = defineOp({
     ctx.setIn(1, ctx.out(0));
   },
   inferType: (ctx) => ctx.sameType([0, 1], [0]),
+  // Each data position takes ograd where it is the picked one along the axis: a map, no scatter.
+  compute: (ctx, p) => {
+    const shape = ctx.outputs[0].shape;
+    const axis = pickAxis(p.axis, shape.length);
+    const i = ctx.index();
+    const o = p.keepdims ? i.map((x, d) => (d === axis ? int(0) : x)) : [...i.slice(0, axis), ...i.slice(axis + 1)];
+    const { j } = pickSource(ctx, p, o, shape, 2);
+    return [{ kind: "map", value: select(cmp.eq(i[axis], j), ctx.inputs[0].at(o), 0) }];
+  },
   forward: (p, [og, x, idx], ctx) => {
     const axis = pickAxis(p.axis, x.ndim);
     const [outer, n, inner] = aroundAxis(x.shape, axis);
@@ -196,6 +246,12 @@ export const Embedding = defineOp({
     } else ctx.sameType([1], [0]);
   },
   gradient: (g) => [null, g.op1("_backward_Embedding", [g.ograd(), g.input(0)], g.params)],
+  // take on axis 0 of the weight, clipped.
+  compute: (ctx, p) => {
+    const i = ctx.index();
+    const row = indexFromValue(ctx.inputs[0].at(i.slice(0, -1)), p.input_dim, "clip");
+    return [{ kind: "map", value: ctx.inputs[1].at([row, i[i.length - 1]]) }];
+  },
   forward: (p, [idx, w]) => {
     const n = p.output_dim;
     const out = new Tensor([...idx.shape, n]);
@@ -216,6 +272,13 @@ export const backwardEmbedding = defineOp({
   pattern: "opaque",
   inferShape: (ctx, p) => ctx.setOut(0, [p.input_dim, p.output_dim]),
   inferType: (ctx) => ctx.sameType([0], [0]),
+  compute: (ctx, p) => {
+    const og = ctx.inputs[0];
+    const axes = ctx.axes(...og.shape);
+    const r = axes.map((x) => v(x.name));
+    const row = indexFromValue(ctx.inputs[1].at(r.slice(0, -1)), p.input_dim, "clip");
+    return [{ kind: "scatter", axes, index: [row, r[r.length - 1]], value: og.at(r) }];
+  },
   forward: (p, [og, idx]) => {
     const n = p.output_dim;
     const out = new Tensor([p.input_dim, n]);

@@ -5,6 +5,9 @@ import { Tensor } from "../tensor.js";
 import { Shape, mergeShapes } from "../../base/shape.js";
 import { ShapeError, ParamError } from "../../base/errors.js";
 import { aroundAxis, axisOf, show } from "./util.js";
+import { cmp } from "./index_expr.js";
+import { Expr, int, ix, select } from "../../te/expr.js";
+import type { ComputeCtx, StageBody } from "../../te/stage.js";
 
 /** Merges shapes that must agree on every dim except `skip` (which is ignored); throws naming both. */
 function mergeExcept(acc: Shape | undefined, s: Shape | undefined, skip: number, what: string): Shape | undefined {
@@ -47,6 +50,40 @@ function splitTensor(x: Tensor, axis: number, sizes: number[]): Tensor[] {
   });
 }
 
+/** `index` with its entry at `axis` replaced. */
+const withIndex = (index: readonly Expr[], axis: number, e: Expr): Expr[] => index.map((x, d) => (d === axis ? e : x));
+
+/**
+ * A join: the output element at i comes from the input whose range along `axis` holds i
+ * there, loaded at i shifted back by the input's offset. Nested selects test the ranges in
+ * order; the select is lazy, so no input is read outside its range.
+ */
+function concatCompute(ctx: ComputeCtx, axis: number): StageBody[] {
+  const i = ctx.index();
+  const offsets: number[] = [];
+  let off = 0;
+  for (const x of ctx.inputs) {
+    offsets.push(off);
+    off += x.shape[axis];
+  }
+  const loadFrom = (k: number): Expr => ctx.inputs[k].at(withIndex(i, axis, ix.sub(i[axis], offsets[k])));
+  let value = loadFrom(ctx.inputs.length - 1);
+  for (let k = ctx.inputs.length - 2; k >= 0; k--) value = select(cmp.lt(i[axis], offsets[k + 1]), loadFrom(k), value);
+  return [{ kind: "map", value }];
+}
+
+/** A split: output k is `x` (input `slot`) at its index shifted by the output's offset along `axis`. */
+function splitCompute(ctx: ComputeCtx, slot: number, axis: number): StageBody[] {
+  const x = ctx.inputs[slot];
+  let off = 0;
+  return ctx.outputs.map((o, k) => {
+    const i = ctx.index(k);
+    const body: StageBody = { kind: "map", value: x.at(withIndex(i, axis, ix.add(i[axis], off))) };
+    off += o.shape[axis];
+    return body;
+  });
+}
+
 /**
  * Shape rule of a concatenation: inputs `ins` and output `out` agree outside `dim`; the output's
  * dim is the sum; with the output's dim known, one unknown input dim is the remainder.
@@ -86,6 +123,7 @@ export const Concat = defineOp({
   pattern: "injective",
   inferShape: (ctx, p) => concatShape(ctx, p.dim, ctx.inputs.map((_, i) => i), 0),
   gradient: (g) => g.op("_backward_Concat", [g.ograd(), ...g.node.inputs], { dim: g.params.dim }),
+  compute: (ctx, p) => concatCompute(ctx, axisOf(p.dim, ctx.outputs[0].shape.length, "dim")),
   forward: (p, xs) => [concatTensors(xs, axisOf(p.dim, xs[0].ndim, "dim"))],
 });
 
@@ -107,6 +145,7 @@ export const backwardConcat = defineOp({
       ctx.setIn(i, ctx.out(i - 1));
     }
   },
+  compute: (ctx, p) => splitCompute(ctx, 0, axisOf(p.dim, ctx.inputs[0].shape.length, "dim")),
   forward: (p, [og, ...xs]) => {
     const axis = axisOf(p.dim, og.ndim, "dim");
     return splitTensor(og, axis, xs.map((x) => x.shape[axis]));
@@ -163,6 +202,16 @@ export const SliceChannel = defineOp({
     const parts = Array.from({ length: n }, (_, i) => (squeeze ? g.op1("expand_dims", [g.ograd(i)], { axis }) : g.ograd(i)));
     return [g.op1("Concat", parts, { dim: axis })];
   },
+  compute: (ctx, p) => {
+    const x = ctx.inputs[0];
+    const axis = axisOf(p.axis, x.shape.length);
+    if (!p.squeeze_axis) return splitCompute(ctx, 0, axis);
+    // Output k is the slice at position k of the removed axis.
+    return ctx.outputs.map((_, k) => {
+      const i = ctx.index(k);
+      return { kind: "map", value: x.at([...i.slice(0, axis), int(k), ...i.slice(axis)]) };
+    });
+  },
   forward: (p, [x]) => {
     const axis = axisOf(p.axis, x.ndim);
     const pieces = splitTensor(x, axis, new Array<number>(p.num_outputs).fill(x.shape[axis] / p.num_outputs));
@@ -198,6 +247,15 @@ export const stack = defineOp({
     ctx.setOut(0, [...tmpl.slice(0, axis), p.num_args, ...tmpl.slice(axis)]);
   },
   gradient: (g) => g.op("SliceChannel", [g.ograd()], { num_outputs: g.params.num_args, axis: g.params.axis, squeeze_axis: true }),
+  compute: (ctx, p) => {
+    const axis = axisOf(p.axis, ctx.outputs[0].shape.length);
+    const i = ctx.index();
+    const rest = [...i.slice(0, axis), ...i.slice(axis + 1)];
+    // Input k at position k of the new axis; the last input takes what remains.
+    let value = ctx.inputs[ctx.inputs.length - 1].at(rest);
+    for (let k = ctx.inputs.length - 2; k >= 0; k--) value = select(cmp.eq(i[axis], k), ctx.inputs[k].at(rest), value);
+    return [{ kind: "map", value }];
+  },
   forward: (p, xs) => {
     const axis = axisOf(p.axis, xs[0].ndim + 1);
     const expanded = xs.map((x) => new Tensor([...x.shape.slice(0, axis), 1, ...x.shape.slice(axis)], x.data));

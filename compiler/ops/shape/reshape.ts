@@ -6,6 +6,8 @@ import { Tensor } from "../tensor.js";
 import { Shape, isShapeKnown, shapeSize } from "../../base/shape.js";
 import { ShapeError } from "../../base/errors.js";
 import { axisOf, knownProduct, show } from "./util.js";
+import { viewIndex } from "./index_expr.js";
+import type { ComputeCtx, StageBody } from "../../te/stage.js";
 
 const tupleText = (t: readonly number[]): string => `(${t.join(",")})`;
 
@@ -113,6 +115,13 @@ function reshapeOut(p: { shape: number[]; reverse: boolean; target_shape: number
 /** The gradient of every view op: the head gradient reshaped to the input's shape. */
 const viewGradient = (g: GradCtx<unknown>): NodeEntry[] => [g.op1("_backward_reshape", [g.ograd(), g.input(0)])];
 
+/** Every view op: the output element at i is input 0's element at the same row-major offset. */
+const viewCompute = (ctx: ComputeCtx): StageBody[] => {
+  const [x] = ctx.inputs;
+  const out = ctx.outputs[0];
+  return [{ kind: "map", value: x.at(viewIndex(ctx.index(), out.shape, x.shape)) }];
+};
+
 const copyAs = (x: Tensor, shape: Shape): Tensor => new Tensor(shape, x.data.slice());
 
 export const Reshape = defineOp({
@@ -137,6 +146,7 @@ export const Reshape = defineOp({
     sameSizeFill(ctx);
   },
   gradient: viewGradient,
+  compute: viewCompute,
   forward: (p, [x], ctx) => [copyAs(x, reshapeOut(p, x.shape) ?? ctx.outputShape(0))],
 });
 
@@ -160,6 +170,7 @@ export const Flatten = defineOp({
     }
   },
   gradient: viewGradient,
+  compute: viewCompute,
   forward: (_p, [x]) => [copyAs(x, [x.shape[0], shapeSize(x.shape.slice(1))])],
 });
 
@@ -183,6 +194,7 @@ export const expandDims = defineOp({
     ctx.setIn(0, [...out.slice(0, axis), ...out.slice(axis + 1)]);
   },
   gradient: viewGradient,
+  compute: viewCompute,
   forward: (p, [x]) => {
     const axis = p.axis < 0 ? p.axis + x.ndim + 1 : p.axis;
     return [copyAs(x, [...x.shape.slice(0, axis), 1, ...x.shape.slice(axis)])];
@@ -223,6 +235,7 @@ export const squeeze = defineOp({
     if (kept.length > 0) ctx.setIn(0, d.map((x, i) => (axes.includes(i) ? 1 : o[kept.indexOf(i)])));
   },
   gradient: viewGradient,
+  compute: viewCompute,
   forward: (p, [x]) => [copyAs(x, squeezed(x.shape, squeezeAxes(p.axis, x.shape)!))],
 });
 
@@ -238,5 +251,6 @@ export const backwardReshape = defineOp({
     ctx.setIn(1, ctx.out(0));
     sameSizeFill(ctx, 0, 0);
   },
+  compute: viewCompute,
   forward: (_p, [og, x]) => [copyAs(og, x.shape)],
 });

@@ -5,6 +5,9 @@ import { Tensor, forEachIndex } from "../tensor.js";
 import { Shape } from "../../base/shape.js";
 import { ShapeError } from "../../base/errors.js";
 import { axisOf, inversePermutation, show, transposeTensor } from "./util.js";
+import { boxIndex, onBox } from "./index_expr.js";
+import { Expr, select } from "../../te/expr.js";
+import type { ComputeCtx, StageBody } from "../../te/stage.js";
 
 /** The permutation of a transpose: `axes` (negative allowed) or, when empty, the reversed dims. */
 export function permutationOf(axes: readonly number[], ndim: number): number[] {
@@ -39,6 +42,14 @@ export const transpose = defineOp({
     const axes = g.params.axes.length === 0 ? [] : inversePermutation(g.params.axes.map((a) => (a < 0 ? a + g.params.axes.length : a)));
     return [g.op1("transpose", [g.ograd()], { axes })];
   },
+  compute: (ctx, p) => {
+    const x = ctx.inputs[0];
+    const i = ctx.index();
+    // Output dim d is input dim perm[d].
+    const at = new Array<Expr>(x.shape.length);
+    permutationOf(p.axes, x.shape.length).forEach((src, d) => (at[src] = i[d]));
+    return [{ kind: "map", value: x.at(at) }];
+  },
   forward: (p, [x]) => [transposeTensor(x, permutationOf(p.axes, x.ndim))],
 });
 
@@ -64,6 +75,21 @@ function scatter(og: Tensor, begin: readonly number[], step: readonly number[], 
     out.data[o] += og.data[flat];
   });
   return out;
+}
+
+/** out[i] = data[begin + i·step]: the forward of both slices. */
+function gatherCompute(ctx: ComputeCtx, box: Box): StageBody[] {
+  return [{ kind: "map", value: ctx.inputs[0].at(boxIndex(ctx.index(), box.begin, box.step)) }];
+}
+
+/**
+ * The adjoint of gatherCompute without a scatter: each element of the full array reads ograd
+ * (input 0) where it lies on the box's grid, else 0.
+ */
+function placeCompute(ctx: ComputeCtx, box: Box): StageBody[] {
+  const [og] = ctx.inputs;
+  const { cond, at } = onBox(ctx.index(), box.begin, box.step, og.shape, ctx.outputs[0].shape);
+  return [{ kind: "map", value: cond === undefined ? og.at(at) : select(cond, og.at(at), 0) }];
 }
 
 interface Box {
@@ -115,6 +141,7 @@ export const sliceAxis = defineOp({
     ctx.setIn(0, out.map((x, i) => (i === axis ? 0 : x)));
   },
   gradient: (g) => [g.op1("_backward_slice_axis", [g.ograd(), g.input(0)], g.params)],
+  compute: (ctx, p) => gatherCompute(ctx, sliceAxisBox(p, ctx.inputs[0].shape)),
   forward: (p, [x]) => {
     const box = sliceAxisBox(p, x.shape);
     return [gather(x, box.begin, box.step, box.shape)];
@@ -132,6 +159,7 @@ export const backwardSliceAxis = defineOp({
     ctx.setOut(0, ctx.in(1));
     ctx.setIn(1, ctx.out(0));
   },
+  compute: (ctx, p) => placeCompute(ctx, sliceAxisBox(p, ctx.inputs[1].shape)),
   forward: (p, [og, x]) => {
     const box = sliceAxisBox(p, x.shape);
     return [scatter(og, box.begin, box.step, x.shape)];
@@ -197,6 +225,7 @@ export const slice = defineOp({
     ctx.setIn(0, d.map((x, i) => (i < p.begin.length ? x : o[i])));
   },
   gradient: (g) => [g.op1("_backward_slice", [g.ograd(), g.input(0)], g.params)],
+  compute: (ctx, p) => gatherCompute(ctx, sliceBox(p, ctx.inputs[0].shape)),
   forward: (p, [x]) => {
     const box = sliceBox(p, x.shape);
     return [gather(x, box.begin, box.step, box.shape)];
@@ -214,6 +243,7 @@ export const backwardSlice = defineOp({
     ctx.setOut(0, ctx.in(1));
     ctx.setIn(1, ctx.out(0));
   },
+  compute: (ctx, p) => placeCompute(ctx, sliceBox(p, ctx.inputs[1].shape)),
   forward: (p, [og, x]) => {
     const box = sliceBox(p, x.shape);
     return [scatter(og, box.begin, box.step, x.shape)];
