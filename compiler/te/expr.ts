@@ -55,7 +55,7 @@ export type Expr = Var | Const | Load | Call | Select | Cast;
  */
 export type ScalarFn =
   // arithmetic
-  | "add" | "sub" | "mul" | "div" | "neg" | "mod" | "pow" | "max" | "min" | "abs" | "sign"
+  | "add" | "sub" | "mul" | "div" | "neg" | "mod" | "fmod" | "pow" | "max" | "min" | "abs" | "sign"
   | "idiv" | "imod"
   // comparisons and logic (1 or 0)
   | "lt" | "le" | "gt" | "ge" | "eq" | "ne" | "and" | "or" | "not"

@@ -77,6 +77,8 @@ export const SCALAR_FNS: Readonly<Record<ScalarFn, (...a: number[]) => number>> 
   neg: (x) => -x,
   // Python-style modulo (the sign of the divisor), as MXNet's mod.
   mod: (x, y) => (y === 0 ? NaN : x - Math.floor(x / y) * y),
+  // C's fmod: the exact remainder of truncated division (the sign of the dividend); JS's %.
+  fmod: (x, y) => x % y,
   pow: (x, y) => x ** y,
   max: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y)),
   min: (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y)),

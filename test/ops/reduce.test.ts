@@ -1,6 +1,10 @@
 import { expect } from "chai";
 import { sym, Symbol, reference, nd } from "../../index.js";
 import { checkForward, checkGradient, rng } from "../helpers/op_check.js";
+import * as reduceOps from "../../compiler/ops/reduce.js";
+import { requireComputes } from "./compute_coverage.test.js";
+
+requireComputes(reduceOps);
 
 function op(name: string): (args: Record<string, unknown>) => Symbol {
   const f = (sym as unknown as Record<string, (args: Record<string, unknown>) => Symbol>)[name];

@@ -1,6 +1,10 @@
 import { expect } from "chai";
 import { sym, Symbol, reference, nd, withNameManager } from "../../index.js";
 import { checkForward, checkGradient } from "../helpers/op_check.js";
+import * as scalarOps from "../../compiler/ops/scalar.js";
+import { requireComputes } from "./compute_coverage.test.js";
+
+requireComputes(scalarOps);
 
 function op(name: string): (args: Record<string, unknown>) => Symbol {
   const f = (sym as unknown as Record<string, (args: Record<string, unknown>) => Symbol>)[name];

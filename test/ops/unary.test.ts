@@ -1,6 +1,10 @@
 import { expect } from "chai";
 import { sym, Symbol, withNameManager } from "../../index.js";
 import { checkForward, checkGradient } from "../helpers/op_check.js";
+import * as unaryOps from "../../compiler/ops/elemwise_unary.js";
+import { requireComputes } from "./compute_coverage.test.js";
+
+requireComputes(unaryOps);
 
 /** Looks an op function up by name (the table below is dynamic; typed calls are tested separately). */
 function op(name: string): (args: Record<string, unknown>) => Symbol {

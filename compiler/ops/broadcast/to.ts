@@ -5,6 +5,16 @@ import { broadcastTo } from "../tensor.js";
 import { Shape, shapeToBracket } from "../../base/shape.js";
 import { ShapeError } from "../../base/errors.js";
 import { reduceTo } from "./rules.js";
+import { broadcastIndex } from "./indexing.js";
+import type { ComputeCtx, StageBody } from "../../te/stage.js";
+
+/** Input 0 (of the output's rank) read at the output index, its dims of size 1 at 0. */
+const broadcastCompute = (ctx: ComputeCtx): StageBody[] => {
+  const x = ctx.inputs[0];
+  if (x.shape.length !== ctx.outputs[0].shape.length)
+    throw new ShapeError(`cannot broadcast ${shapeToBracket(x.shape)} to ${shapeToBracket(ctx.outputs[0].shape)}: ranks differ`);
+  return [{ kind: "map", value: x.at(broadcastIndex(ctx.index(), x.shape)) }];
+};
 
 /** An input dim `d` broadcast to `o` (both maybe unknown): d must be o or 1. */
 function checkDim(d: number, o: number, from: Shape, to: Shape): void {
@@ -31,6 +41,7 @@ export const broadcastToOp = defineOp({
     ctx.setIn(0, p.shape.map((d, i) => (d === 0 ? out[i] : (x?.[i] ?? 0))));
   },
   gradient: (g) => [reduceTo(g, g.ograd(), g.input(0))],
+  compute: broadcastCompute,
   forward: (p, [x], ctx) => [broadcastTo(x, outShapeOf(p.shape, x.shape, ctx.nodeName))],
 });
 
@@ -76,6 +87,7 @@ export const broadcastAxis = defineOp({
     );
   },
   gradient: (g) => [reduceTo(g, g.ograd(), g.input(0))],
+  compute: broadcastCompute,
   forward: (p, [x]) => {
     const axes = axesOf(p.axis, x.ndim, "broadcast axis");
     return [broadcastTo(x, x.shape.map((d, i) => (axes.includes(i) ? p.size[axes.indexOf(i)] : d)))];
@@ -117,5 +129,6 @@ export const broadcastLike = defineOp({
     ctx.setOut(0, likeShape(lhs, rhs, p.lhs_axes, p.rhs_axes));
   },
   gradient: (g) => [reduceTo(g, g.ograd(), g.input(0)), null],
+  compute: broadcastCompute,
   forward: (p, [lhs, rhs]) => [broadcastTo(lhs, likeShape(lhs.shape, rhs.shape, p.lhs_axes, p.rhs_axes))],
 });

@@ -4,6 +4,8 @@ import { P } from "../params.js";
 import { Tensor, forEachIndex } from "../tensor.js";
 import { Shape } from "../../base/shape.js";
 import { ShapeError } from "../../base/errors.js";
+import { reduceBody } from "./indexing.js";
+import type { ComputeCtx, StageBody } from "../../te/stage.js";
 
 /** MXNet's ReduceAxisShapeImpl: no axis (or a 1-d input) gives (1,), or all ones with keepdims. */
 function argShape(x: Shape, axis: number | null, keepdims: boolean): number[] {
@@ -54,12 +56,24 @@ function argReduce(x: Tensor, axis: number | null, keepdims: boolean, better: (v
   return bestIdx.reshape(argShape(x.shape, axis, keepdims));
 }
 
+/**
+ * argmax/argmin as a reduce stage: over the one axis (the index along it), or over every dim
+ * (the flat row-major index, as the reference's flattened search), first extreme on ties.
+ */
+function argCompute(ctx: ComputeCtx, op: "argmax" | "argmin", axis: number | null, keepdims: boolean): StageBody[] {
+  const ndim = ctx.inputs[0].shape.length;
+  const a = axis === null ? null : normalize(axis, ndim);
+  const mask = Array.from({ length: ndim }, (_, d) => a === null || d === a);
+  // A 1-d input gives (1,) even without keepdims, which is what dropping its only dim gives too.
+  return [reduceBody(ctx, mask, keepdims, op)];
+}
+
 const argParams = {
   axis: P.int.optional("The axis to reduce; None means the flattened input"),
   keepdims: P.bool(false, "Keep the reduced axis as a dim of size one"),
 };
 
-function argOp<const N extends string>(name: N, what: string, better: (v: number, best: number) => boolean) {
+function argOp<const N extends "argmax" | "argmin">(name: N, what: string, better: (v: number, best: number) => boolean) {
   return defineOp({
     name,
     doc: `Index (as a float of the input's type) of the first ${what} along axis; zero gradient. Pattern "reduce".`,
@@ -69,6 +83,8 @@ function argOp<const N extends string>(name: N, what: string, better: (v: number
     pattern: "reduce",
     inferShape: (ctx, p) => argShapeRule(ctx, p.axis, p.keepdims),
     gradient: () => [null],
+    // The row name is the reduce op of its stage.
+    compute: (ctx, p) => argCompute(ctx, name, p.axis, p.keepdims),
     forward: (p, [x]) => [argReduce(x, p.axis, p.keepdims, better)],
   });
 }
@@ -84,5 +100,6 @@ export const argmaxChannel = defineOp({
   ...singleOutput,
   pattern: "reduce",
   inferShape: (ctx) => argShapeRule(ctx, 1, false),
+  compute: (ctx) => argCompute(ctx, "argmax", 1, false),
   forward: (_p, [x]) => [argReduce(x, 1, false, (v, best) => v > best)],
 });

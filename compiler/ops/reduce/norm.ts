@@ -4,6 +4,9 @@ import { P } from "../params.js";
 import { sameShape } from "../rules.js";
 import { ParamError } from "../../base/errors.js";
 import { reducedMask, reducedShape, reduceShapeRule, reduceTensor, expandTo } from "./axes.js";
+import { reduceBody, resultIndexOf } from "./indexing.js";
+import { E, v } from "../../te/expr.js";
+import { signFn } from "../unary/special_math.js";
 
 const normParams = {
   ord: P.int(2, "Order of the norm: 1 or 2"),
@@ -32,6 +35,15 @@ export const norm = defineOp({
     else ctx.setOut(0, p.out_dtype);
   },
   gradient: (g) => [g.op1("_backward_norm", [g.ograd(), g.input(0), g.output(0)], { ord: g.params.ord, axis: g.params.axis, keepdims: g.params.keepdims })],
+  compute: (ctx, p) => {
+    checkOrd(p.ord);
+    const mask = reducedMask(ctx.inputs[0].shape.length, p.axis, false);
+    return [
+      p.ord === 1
+        ? reduceBody(ctx, mask, p.keepdims, "sum", (x) => E.fn("abs", x))
+        : reduceBody(ctx, mask, p.keepdims, "sum", (x) => E.mul(x, x), E.fn("sqrt", v("acc"))),
+    ];
+  },
   forward: (p, [x]) => {
     checkOrd(p.ord);
     const mask = reducedMask(x.ndim, p.axis, false);
@@ -49,10 +61,18 @@ export const backwardNorm = defineOp({
   pattern: "broadcast",
   inferShape: (ctx) => sameShape(ctx, [1], [0]),
   inferType: (ctx) => ctx.sameType([1], [0]),
+  compute: (ctx, p) => {
+    const [og, x, y] = ctx.inputs;
+    const mask = reducedMask(x.shape.length, p.axis, false);
+    const i = ctx.index();
+    const g = og.at(resultIndexOf(i, mask, p.keepdims, og.shape));
+    const xi = x.at(i);
+    return [{ kind: "map", value: p.ord === 1 ? E.mul(g, signFn.e(xi)) : E.div(E.mul(g, xi), y.at(resultIndexOf(i, mask, p.keepdims, y.shape))) }];
+  },
   forward: (p, [og, x, y]) => {
     const mask = reducedMask(x.ndim, p.axis, false);
     const g = expandTo(og, x.shape, mask);
     const n = expandTo(y, x.shape, mask);
-    return [x.map((v, i) => (p.ord === 1 ? g[i] * Math.sign(v) : (g[i] * v) / n[i]))];
+    return [x.map((v, i) => (p.ord === 1 ? g[i] * signFn.f(v) : (g[i] * v) / n[i]))];
   },
 });

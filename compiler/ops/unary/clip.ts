@@ -2,6 +2,7 @@
 import { defineOp, singleOutput } from "../registry.js";
 import { P } from "../params.js";
 import { sameShape } from "../rules.js";
+import { E, Expr } from "../../te/expr.js";
 
 const clipParams = {
   a_min: P.float.required("Minimum value"),
@@ -10,6 +11,11 @@ const clipParams = {
 
 function clipValue(x: number, lo: number, hi: number): number {
   return x > hi ? hi : x < lo ? lo : x;
+}
+
+/** clipValue as an expression (NaN passes through, as there). */
+function clipExpr(x: Expr, lo: number, hi: number): Expr {
+  return E.select(E.gt(x, hi), hi, E.select(E.lt(x, lo), lo, x));
 }
 
 export const clip = defineOp({
@@ -21,6 +27,7 @@ export const clip = defineOp({
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
   gradient: (g) => [g.op1("_backward_clip", [g.ograd(), g.input(0)], { a_min: g.params.a_min, a_max: g.params.a_max })],
+  compute: (ctx, p) => [{ kind: "map", value: clipExpr(ctx.inputs[0].at(ctx.index()), p.a_min, p.a_max) }],
   forward: (p, [x]) => [x.map((v) => clipValue(v, p.a_min, p.a_max))],
 });
 
@@ -32,6 +39,11 @@ export const backwardClip = defineOp({
   ...singleOutput,
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
+  compute: (ctx, p) => {
+    const i = ctx.index();
+    const x = ctx.inputs[1].at(i);
+    return [{ kind: "map", value: E.select(E.fn("or", E.gt(x, p.a_max), E.lt(x, p.a_min)), 0, ctx.inputs[0].at(i)) }];
+  },
   forward: (p, [og, x]) => [og.map((g, i) => (x.data[i] > p.a_max || x.data[i] < p.a_min ? 0 : g))],
 });
 
@@ -49,6 +61,7 @@ export const hardSigmoid = defineOp({
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
   gradient: (g) => [g.op1("_backward_hard_sigmoid", [g.ograd(), g.input(0)], { alpha: g.params.alpha, beta: g.params.beta })],
+  compute: (ctx, p) => [{ kind: "map", value: clipExpr(E.add(E.mul(p.alpha, ctx.inputs[0].at(ctx.index())), p.beta), 0, 1) }],
   forward: (p, [x]) => [x.map((v) => clipValue(p.alpha * v + p.beta, 0, 1))],
 });
 
@@ -60,6 +73,11 @@ export const backwardHardSigmoid = defineOp({
   ...singleOutput,
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
+  compute: (ctx, p) => {
+    const i = ctx.index();
+    const v = E.add(E.mul(p.alpha, ctx.inputs[1].at(i)), p.beta);
+    return [{ kind: "map", value: E.select(E.fn("and", E.gt(v, 0), E.lt(v, 1)), E.mul(ctx.inputs[0].at(i), p.alpha), 0) }];
+  },
   forward: (p, [og, x]) =>
     [
       og.map((g, i) => {

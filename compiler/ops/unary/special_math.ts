@@ -1,7 +1,8 @@
 /**
  * Scalar math for the reference interpreter that JavaScript lacks: erf, erfc and erfinv
- * (accurate to a few ulps, which the oracle needs) and MXNet's mod.
+ * (accurate to a few ulps, which the oracle needs) and MXNet's mod, with mod's expression form.
  */
+import { E, Expr, num } from "../../te/expr.js";
 
 /** MXNet's mod: the result takes the divisor's sign (Python's %), and x mod 0 = 0. */
 export function mxMod(a: number, b: number): number {
@@ -9,6 +10,28 @@ export function mxMod(a: number, b: number): number {
   const r = a % b;
   return r !== 0 && (r < 0) !== (b < 0) ? r + b : r;
 }
+
+/**
+ * mxMod as an expression: C's fmod (exact), moved to the divisor's sign. A constant divisor
+ * folds the sign tests away (the scalar ops); a zero divisor gives 0, as in MXNet.
+ */
+export function mxModExpr(a: Expr, b: Expr | number): Expr {
+  if (typeof b === "number") {
+    if (b === 0) return num(0);
+    const r = E.fn("fmod", a, b);
+    // r takes a's sign; it needs moving when that differs from b's (r ≠ 0).
+    return E.select(b > 0 ? E.lt(r, 0) : E.gt(r, 0), E.add(r, b), r);
+  }
+  const r = E.fn("fmod", a, b);
+  const moves = E.fn("and", E.ne(r, 0), E.ne(E.lt(r, 0), E.lt(b, 0)));
+  return E.select(E.eq(b, 0), 0, E.select(moves, E.add(r, b), r));
+}
+
+/** sign with NaN kept as NaN (ScalarFn sign, like MXNet's, maps NaN to 0), in both forms. */
+export const signFn = {
+  f: (x: number): number => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN),
+  e: (x: Expr): Expr => E.select(E.fn("isnan", x), x, E.fn("sign", x)),
+};
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
