@@ -1,0 +1,176 @@
+/**
+ * The C++ and CUDA targets as data: everything that differs between them when a kernel is
+ * spelled out (storage types, float16 conversion, math function names, infinity, atomics,
+ * barrier, shared memory). The renderer and the templates read these fields; no code path
+ * branches on the target's name (tinygrad's cstyle renderer works the same way).
+ */
+import type { DType } from "../base/dtype.js";
+import type { ScalarFn } from "../te/expr.js";
+import type { FloatType } from "./ctype.js";
+
+export type Target = "cpp" | "cuda";
+
+/**
+ * How a reduction is spread over the target's parallelism. serial: one loop per output (the
+ * outputs in parallel when `parallel`); chunked: each output's domain cut into chunks reduced in
+ * parallel, merged in order (C++); block: a thread block per output, partials combined by warp
+ * shuffles and shared memory (CUDA).
+ */
+export type ReduceSchedule =
+  | { readonly kind: "serial"; readonly parallel: boolean }
+  | { readonly kind: "chunked"; readonly chunks: number }
+  | { readonly kind: "block"; readonly threads: number };
+
+/** A reduction's sizes as the schedule sees them. */
+export interface ReduceShape {
+  readonly outputs: number;
+  readonly extent: number;
+  /** The value's main load walks the reduction's innermost axis with unit stride. */
+  readonly contiguous: boolean;
+}
+
+export interface TargetSpec {
+  readonly target: Target;
+  /** The templates' file suffix: templates/<family>.<ext>.hbs. */
+  readonly ext: "cpp" | "cu";
+  /** Element type of an array of each dtype. */
+  readonly storage: Readonly<Record<DType, string>>;
+  /** Function reading a float16 element as float, and writing a float as float16. */
+  readonly halfToFloat: string;
+  readonly floatToHalf: string;
+  /** Math functions whose names are not libm's (`exp` / `expf`), per float type. */
+  readonly mathNames: Readonly<Partial<Record<ScalarFn, Readonly<Record<FloatType, string>>>>>;
+  /** float32 spellings under fast math (intrinsics); none on targets without them. */
+  readonly fastMathNames: Readonly<Partial<Record<ScalarFn, string>>>;
+  readonly isnan: string;
+  readonly infinity: Readonly<Record<FloatType, string>>;
+  readonly nan: Readonly<Record<FloatType, string>>;
+  /** Qualifier of the header's helper functions. */
+  readonly helperQualifier: string;
+  /** Block barrier and shared-memory declaration prefix (block reductions). */
+  readonly barrier: string;
+  readonly sharedPrefix: string;
+  /**
+   * A statement adding `value` (already of the element's compute type) into `array[offset]`
+   * atomically; undefined for dtypes this target cannot add atomically (scatter runs serially).
+   */
+  atomicAdd(dtype: DType, array: string, offset: string, value: string): string | undefined;
+  /** Width of the vector loads of purely elementwise kernels (0: none; C++ compilers vectorize loops themselves). */
+  readonly vectorBytes: number;
+  /** Whether kernels are launched on a grid (and report a launch shape). */
+  readonly launches: boolean;
+  /** Threads per block of grid-stride kernels. */
+  readonly blockThreads: number;
+  /** Most blocks of a grid-stride launch (more would only loop). */
+  readonly maxBlocks: number;
+  /** Fewest loop iterations worth running in parallel (C++: below it the OpenMP fork costs more). */
+  readonly parallelMin: number;
+  reduceSchedule(r: ReduceShape): ReduceSchedule;
+}
+
+const pow2AtLeast = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+/** libm names of the math functions (float64 spelling; float32 appends "f"). */
+export const LIBM: Readonly<Partial<Record<ScalarFn, string>>> = {
+  pow: "pow", fmod: "fmod", exp: "exp", expm1: "expm1", log: "log", log1p: "log1p", log2: "log2", log10: "log10", sqrt: "sqrt",
+  cbrt: "cbrt", sin: "sin", cos: "cos", tan: "tan", asin: "asin", acos: "acos", atan: "atan", sinh: "sinh",
+  cosh: "cosh", tanh: "tanh", asinh: "asinh", acosh: "acosh", atanh: "atanh", atan2: "atan2", hypot: "hypot",
+  erf: "erf", floor: "floor", ceil: "ceil", round: "round", rint: "rint", trunc: "trunc", abs: "fabs",
+};
+
+export const CPP: TargetSpec = {
+  target: "cpp",
+  ext: "cpp",
+  storage: {
+    float32: "float", float64: "double", float16: "unsigned short", int32: "int", int64: "long long",
+    uint8: "unsigned char", int8: "signed char",
+  },
+  halfToFloat: "kiln_h2f",
+  floatToHalf: "kiln_f2h",
+  // libm has neither; the C++ module header defines them.
+  mathNames: {
+    rsqrt: { f32: "kiln_rsqrt", f64: "kiln_rsqrt" },
+    erfinv: { f32: "kiln_erfinv", f64: "kiln_erfinv" },
+  },
+  fastMathNames: {},
+  isnan: "std::isnan",
+  infinity: { f32: "INFINITY", f64: "(double)INFINITY" },
+  nan: { f32: "NAN", f64: "(double)NAN" },
+  helperQualifier: "static inline",
+  barrier: "",
+  sharedPrefix: "",
+  atomicAdd(dtype, array, offset, value) {
+    // float16 lives in unsigned short bits: an add needs a conversion, which `omp atomic` cannot do.
+    if (dtype === "float16") return undefined;
+    return `#pragma omp atomic\n${array}[${offset}] += ${value};`;
+  },
+  vectorBytes: 0,
+  launches: false,
+  blockThreads: 1,
+  maxBlocks: 1,
+  parallelMin: 1 << 15,
+  reduceSchedule({ outputs, extent }) {
+    const work = outputs * extent;
+    if (work < CPP.parallelMin) return { kind: "serial", parallel: false };
+    // Too few outputs to occupy the cores, and a long reduction: parallelize within it.
+    if (outputs < 32 && extent >= CPP.parallelMin) return { kind: "chunked", chunks: 64 };
+    return { kind: "serial", parallel: outputs > 1 };
+  },
+};
+
+export const CUDA: TargetSpec = {
+  target: "cuda",
+  ext: "cu",
+  storage: {
+    float32: "float", float64: "double", float16: "__half", int32: "int", int64: "long long",
+    uint8: "unsigned char", int8: "signed char",
+  },
+  halfToFloat: "__half2float",
+  floatToHalf: "__float2half",
+  mathNames: {
+    rsqrt: { f32: "rsqrtf", f64: "rsqrt" },
+    erfinv: { f32: "erfinvf", f64: "erfinv" },
+  },
+  fastMathNames: {
+    exp: "__expf", log: "__logf", log2: "__log2f", log10: "__log10f", sin: "__sinf", cos: "__cosf", tan: "__tanf",
+    pow: "__powf",
+  },
+  isnan: "isnan",
+  infinity: { f32: "__int_as_float(0x7f800000)", f64: "__longlong_as_double(0x7ff0000000000000LL)" },
+  nan: { f32: "__int_as_float(0x7fffffff)", f64: "__longlong_as_double(0x7ff8000000000000LL)" },
+  helperQualifier: "__device__ __forceinline__",
+  barrier: "__syncthreads();",
+  sharedPrefix: "__shared__",
+  atomicAdd(dtype, array, offset, value) {
+    const at = `&${array}[${offset}]`;
+    switch (dtype) {
+      case "float32":
+      case "float64":
+      case "int32":
+        return `atomicAdd(${at}, ${value});`;
+      case "float16":
+        return `atomicAdd(${at}, __float2half(${value}));`;
+      case "int64":
+        // Two's complement: an unsigned add is the signed add.
+        return `atomicAdd((unsigned long long*)${at}, (unsigned long long)(${value}));`;
+      case "uint8":
+      case "int8":
+        return `kiln_atomic_add_byte((unsigned char*)${at}, (int)(${value}));`;
+    }
+  },
+  vectorBytes: 16,
+  launches: true,
+  blockThreads: 256,
+  maxBlocks: 4096,
+  parallelMin: 1,
+  reduceSchedule({ outputs, extent, contiguous }) {
+    if (extent <= 32) return { kind: "serial", parallel: true };
+    const threads = Math.min(256, pow2AtLeast(extent));
+    // A row reduction reads coalesced with a block per row; a column reduction reads coalesced
+    // with a thread per column, as long as there are enough columns to fill the GPU.
+    if (contiguous || outputs < 8192) return { kind: "block", threads };
+    return { kind: "serial", parallel: true };
+  },
+};
+
+export const TARGETS: Readonly<Record<Target, TargetSpec>> = { cpp: CPP, cuda: CUDA };
