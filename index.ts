@@ -2,6 +2,7 @@
  * Kiln's public API. Everything a user imports comes from here.
  */
 import "./runtime/executor/reference.js";
+import "./runtime/executor/compiled_binder.js";
 
 export { sym } from "./compiler/symbol/sym.js";
 export type { OpArgs, OpFunctions, VariableOptions } from "./compiler/symbol/sym.js";
@@ -27,3 +28,14 @@ export type { CpuKernelArg, CpuCompileOptions } from "./runtime/cpu/index.js";
 export type { KernelParam } from "./runtime/kernel_args.js";
 export { KernelCache, defaultKernelCache } from "./runtime/cache/kernel_cache.js";
 export type { CompileKey, CacheResult } from "./runtime/cache/kernel_cache.js";
+export { CompiledExecutor } from "./runtime/executor/compiled.js";
+export type { KernelInfo, CompiledExecutorOptions, ExecutorBackend } from "./runtime/executor/compiled.js";
+export { compileSymbol } from "./runtime/executor/compile_symbol.js";
+export type { CompileSymbolOptions, CompiledSymbol } from "./runtime/executor/compile_symbol.js";
+export { registerPass, unregisterPass, registeredPasses } from "./compiler/passes/pass_manager.js";
+export type { UserPass, GraphPassName } from "./compiler/passes/pass_manager.js";
+export type { MemoryReport, Program } from "./compiler/passes/program.js";
+export type { BindCompileOptions } from "./compiler/symbol/binding.js";
+export { Graph } from "./compiler/ir/graph.js";
+export { Node } from "./compiler/ir/node.js";
+export type { NodeEntry } from "./compiler/ir/node.js";

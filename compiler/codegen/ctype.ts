@@ -136,6 +136,11 @@ export class Typer {
         this.typeOf(e.cond);
         return join(this.typeOf(e.a), this.typeOf(e.b));
       case "call": {
+        // Random numbers: integer counters in, a float32 out, whatever the surrounding type.
+        if (e.fn === "philox_uniform") {
+          e.args.forEach((a) => this.typeOf(a));
+          return "f32";
+        }
         const op = this.operandType(e.fn, e.args);
         return fnCategory(e.fn) === "bool" ? "int" : op;
       }

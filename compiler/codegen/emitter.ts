@@ -256,6 +256,10 @@ export class Emitter {
 
   private call(e: Extract<Expr, { kind: "call" }>, ctx: FloatType): Code {
     const fn = e.fn;
+    if (fn === "philox_uniform") {
+      const args = e.args.map((a) => `(unsigned long long)(${this.render(a, ctx).code})`);
+      return { code: `kiln_philox_uniform(${args.join(", ")})`, prec: PREC.primary, type: "f32" };
+    }
     const op = this.resolve(this.k.typer.operandType(fn, e.args), ctx);
     const inner: FloatType = isFloat(op) ? (op as FloatType) : ctx;
     const result: Exclude<CType, "lit"> = fnCategory(fn) === "bool" ? "int" : op;

@@ -9,5 +9,6 @@ import * as shapeOps from "./shape_ops.js";
 import * as indexing from "./indexing.js";
 import * as linalg from "./linalg.js";
 import * as nn from "./nn.js";
+import * as random from "./random.js";
 
-export const ALL_OP_MODULES = [structure, elemwiseBinary, elemwiseUnary, scalar, broadcast, reduce, shapeOps, indexing, linalg, nn] as const;
+export const ALL_OP_MODULES = [structure, elemwiseBinary, elemwiseUnary, scalar, broadcast, reduce, shapeOps, indexing, linalg, nn, random] as const;

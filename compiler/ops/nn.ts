@@ -10,3 +10,4 @@ export * from "./nn/dropout.js";
 export * from "./nn/softmax.js";
 export * from "./nn/softmax_output.js";
 export * from "./nn/regression_output.js";
+export * from "./nn/length_mask.js";

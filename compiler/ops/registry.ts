@@ -115,6 +115,11 @@ export interface DecomposeCtx {
   /** Adds a node of `opName` and returns all its outputs. */
   op(opName: string, inputs: NodeEntry[], params?: Record<string, unknown>): NodeEntry[];
   op1(opName: string, inputs: NodeEntry[], params?: Record<string, unknown>): NodeEntry;
+  /**
+   * A 1-element int64 seed the executor advances before every forward pass: the input of
+   * `_random_uniform` for ops that draw random numbers (Dropout's mask).
+   */
+  randomSeed(): NodeEntry;
 }
 
 /** What a reference implementation sees besides its inputs. */

@@ -13,6 +13,16 @@ export type GradReq = "write" | "add" | "null";
 /** One request for all arguments, or one per argument name (missing names mean "null"). */
 export type GradReqSpec = GradReq | Record<string, GradReq>;
 
+/** How a compiled executor (cpu, gpu) compiles its graph. */
+export interface BindCompileOptions {
+  /** Fuse operators into fewer kernels (default true). */
+  fuse?: boolean;
+  /** Recompute cheap forward nodes in backward instead of keeping them (MXNet's mirroring). */
+  mirror?: boolean;
+  /** Run the kernels' stages with the tensor-expression interpreter instead of generated code (testing). */
+  backend?: "interpret";
+}
+
 export interface SimpleBindArgs {
   ctx: Context;
   /** Shapes of the inputs (data, labels); the rest are inferred. */
@@ -20,6 +30,7 @@ export interface SimpleBindArgs {
   gradReq?: GradReqSpec;
   /** Types of the inputs; float32 where neither given nor inferable. */
   typeDict?: Record<string, DType>;
+  compile?: BindCompileOptions;
 }
 
 export interface BindArgs {
@@ -30,6 +41,7 @@ export interface BindArgs {
   argsGrad?: Record<string, NDArray> | (NDArray | null)[];
   gradReq?: GradReqSpec;
   auxStates?: Record<string, NDArray> | NDArray[];
+  compile?: BindCompileOptions;
 }
 
 export interface Executor {

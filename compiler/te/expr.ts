@@ -63,7 +63,9 @@ export type ScalarFn =
   | "exp" | "expm1" | "log" | "log1p" | "log2" | "log10" | "sqrt" | "rsqrt" | "cbrt" | "square"
   | "reciprocal" | "sin" | "cos" | "tan" | "asin" | "acos" | "atan" | "sinh" | "cosh" | "tanh"
   | "asinh" | "acosh" | "atanh" | "atan2" | "hypot" | "sigmoid" | "softrelu" | "erf" | "erfinv"
-  | "floor" | "ceil" | "round" | "rint" | "trunc" | "isnan";
+  | "floor" | "ceil" | "round" | "rint" | "trunc" | "isnan"
+  // random: philox_uniform(seed, stream, counter) in [0, 1), Philox-4x32-10 (see scalar_fns.ts)
+  | "philox_uniform";
 
 export function v(name: string): Var {
   return { kind: "var", name };

@@ -60,6 +60,53 @@ function erfinv(y: number): number {
   return x;
 }
 
+/** The high and low 32 bits of the 64-bit product of two 32-bit words (exact in float64 via 16-bit halves). */
+function mulhilo32(a: number, b: number): [number, number] {
+  const al = a & 0xffff;
+  const ah = a >>> 16;
+  const bl = b & 0xffff;
+  const bh = b >>> 16;
+  const ll = al * bl;
+  const lh = al * bh;
+  const hl = ah * bl;
+  const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  const hi = (ah * bh + Math.floor(lh / 65536) + Math.floor(hl / 65536) + Math.floor(mid / 65536)) >>> 0;
+  const lo = Math.imul(a, b) >>> 0;
+  return [hi, lo];
+}
+
+/**
+ * Philox-4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", Random123):
+ * 10 rounds of the 4×32-bit counter `ctr` under the 2×32-bit key. Returns the four words.
+ */
+export function philox4x32(ctr: readonly [number, number, number, number], key: readonly [number, number]): [number, number, number, number] {
+  let [c0, c1, c2, c3] = ctr.map((x) => x >>> 0);
+  let [k0, k1] = key.map((x) => x >>> 0);
+  for (let r = 0; r < 10; r++) {
+    if (r > 0) {
+      k0 = (k0 + 0x9e3779b9) >>> 0;
+      k1 = (k1 + 0xbb67ae85) >>> 0;
+    }
+    const [hi0, lo0] = mulhilo32(0xd2511f53, c0);
+    const [hi1, lo1] = mulhilo32(0xcd9e8d57, c2);
+    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+  }
+  return [c0, c1, c2, c3];
+}
+
+const TWO32 = 4294967296;
+
+/**
+ * A uniform number in [0, 1) for element `counter` of random stream `stream` under `seed`:
+ * Philox-4x32-10 with key (seed mod 2^32, seed / 2^32) and counter (counter mod 2^32,
+ * counter / 2^32, stream, 0); the top 24 bits of the first word, times 2^-24 (exact in
+ * float32, so C, CUDA and this agree bit for bit). Arguments are non-negative integers < 2^53.
+ */
+function philoxUniform(seed: number, stream: number, counter: number): number {
+  const [w] = philox4x32([counter % TWO32, Math.floor(counter / TWO32), stream % TWO32, 0], [seed % TWO32, Math.floor(seed / TWO32) % TWO32]);
+  return (w >>> 8) * 2 ** -24;
+}
+
 /** Round half away from zero (C's round), unlike Math.round. */
 const roundAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
 
@@ -131,4 +178,5 @@ export const SCALAR_FNS: Readonly<Record<ScalarFn, (...a: number[]) => number>> 
   rint,
   trunc: Math.trunc,
   isnan: (x) => b(Number.isNaN(x)),
+  philox_uniform: philoxUniform,
 };

@@ -172,4 +172,8 @@ emb(30, 3, 5, "uint8", "scatter_u8");
 emb(40000, 1, 3, "int8", "scatter_i8_big");
 emb(20, 2, 5, "float32", "scatter_acc", true);
 
+// ---- random numbers: Philox must agree with the interpreter bit for bit (counters past 2^32 too) ----
+map("philox", [T("float32", 64)], T("float32", 64), ([i]) => E.add(call("philox_uniform", int(5000000000), int(12345), ix.add(ix.mul(i, 4294967), int(4294967000))), E.mul(load(0, [i]), 0)), [F(-1, 1)]);
+map("philox_f64", [T("float64", 8, 8)], T("float64", 8, 8), ([i, j]) => call("philox_uniform", int(42), int(7), ix.flatten([i, j], [8, 8])), [F(-1, 1)]);
+
 export const TABLE: readonly Case[] = cases;

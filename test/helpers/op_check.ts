@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { Symbol, reference, NDArray } from "../../index.js";
 import type { DType } from "../../index.js";
 import { checkComputes } from "./compute_check.js";
+import { checkCompiled, snapshot } from "./compiled_check.js";
 
 export const forwardChecked = new Set<string>();
 export const gradientChecked = new Set<string>();
@@ -70,8 +71,19 @@ export interface ForwardSpec extends ValuesSpec {
 export function checkForward(symbol: Symbol, spec: ForwardSpec): NDArray[] {
   record(symbol, forwardChecked);
   const exe = bindFloat64(symbol, spec, {});
+  const start = snapshot(exe);
   const outs = exe.forward(spec.isTrain ?? false);
   checkComputes(exe);
+  checkCompiled({
+    symbol,
+    shapes: spec.shapes,
+    gradReq: {},
+    isTrain: spec.isTrain ?? false,
+    start,
+    ref: exe,
+    refOutputs: outs.map((o) => o.toArray()),
+    refAux: snapshot(exe).aux,
+  });
   const tol = spec.tol ?? 1e-9;
   spec.expected.forEach((want, i) => {
     const got = outs[i].toArray();
@@ -106,7 +118,10 @@ export function checkGradient(symbol: Symbol, spec: GradientSpec): void {
   const gradReq = Object.fromEntries(argNames.map((n) => [n, wrt.includes(n) ? "write" : "null"])) as Record<string, "write" | "null">;
   const exe = bindFloat64(symbol, spec, gradReq);
   const isTrain = spec.isTrain ?? true;
+  const start = snapshot(exe);
   const outs = exe.forward(isTrain);
+  const refOutputs = outs.map((o) => o.toArray());
+  const refAux = snapshot(exe).aux;
   const r = rng(99);
   const heads = outs.map((o) => Array.from({ length: o.size }, () => 2 * r() - 1));
   const headArrays = outs.map((o, i) => {
@@ -115,6 +130,18 @@ export function checkGradient(symbol: Symbol, spec: GradientSpec): void {
   });
   exe.backward(headArrays);
   checkComputes(exe);
+  checkCompiled({
+    symbol,
+    shapes: spec.shapes,
+    gradReq,
+    isTrain,
+    start,
+    ref: exe,
+    heads: headArrays,
+    refGrads: Object.fromEntries(Object.entries(exe.gradDict).map(([k, v]) => [k, v.toArray()])),
+    refOutputs,
+    refAux,
+  });
   const aux0 = Object.fromEntries(Object.entries(exe.auxDict).map(([k, v]) => [k, v.toArray()]));
   const objective = (): number => {
     for (const [k, v] of Object.entries(exe.auxDict)) v.set(aux0[k]);

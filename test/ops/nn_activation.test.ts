@@ -2,8 +2,29 @@
 import { expect } from "chai";
 import { sym, Symbol, reference, nd, InferenceError } from "../../index.js";
 import { checkForward, checkGradient, rng } from "../helpers/op_check.js";
+import { ReferenceExecutor } from "../../runtime/executor/reference.js";
+import { makeComputeCtx, stageOf } from "../../compiler/te/stage.js";
+import { evalStage } from "../../compiler/te/interpret.js";
 
 const data = (): Symbol => sym.Variable("data");
+
+/**
+ * checkComputes restricted to one op's nodes: in training, rrelu's forward compute (its
+ * inference form; training is decomposed) does not apply, but its gradient row's does.
+ */
+function checkComputeOf(exe: unknown, opName: string): void {
+  if (!(exe instanceof ReferenceExecutor)) throw new Error("needs a reference executor");
+  const nodes = exe.trace().filter((t) => t.node.op!.name === opName);
+  expect(nodes.length, `${opName} nodes`).to.be.greaterThan(0);
+  for (const { node, inputs, outputs } of nodes) {
+    const ins = inputs.map((t) => ({ shape: t.shape, dtype: "float64" as const }));
+    const outs = outputs.map((t) => ({ shape: t.shape, dtype: "float64" as const }));
+    node.op!.compute!(makeComputeCtx(ins, outs), node.params as never).forEach((body, k) => {
+      const got = evalStage(stageOf(ins, outs[k], body), inputs).data;
+      got.forEach((g, i) => expect(Math.abs(g - outputs[k].data[i]), `${opName} output ${k}[${i}]`).to.be.below(1e-12));
+    });
+  }
+}
 
 /** Values in ±[0.1, 1.1], away from the kinks at 0. */
 function awayFromZero(n: number, seed: number): number[] {
@@ -85,6 +106,7 @@ describe("nn: LeakyReLU", () => {
       const want = input[i] > 0 ? head[i] : (head[i] * out[i]) / input[i];
       expect(Math.abs(gv - want)).to.be.below(1e-12);
     });
+    checkComputeOf(exe, "_backward_LeakyReLU");
   });
 
   it("has finite-difference gradients (leaky, elu, selu, gelu, prelu)", () => {

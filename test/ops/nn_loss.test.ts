@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { sym, Symbol, reference, withNameManager, InferenceError } from "../../index.js";
 import type { GradReq } from "../../index.js";
 import { checkForward } from "../helpers/op_check.js";
+import { checkComputes } from "../helpers/compute_check.js";
 import { gradientCheckedByHand } from "./coverage.test.js";
 
 for (const op of ["SoftmaxOutput", "LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"]) gradientCheckedByHand.add(op);
@@ -18,7 +19,7 @@ const close = (got: number[], want: number[], tol = 1e-12): void => {
   got.forEach((g, i) => expect(Math.abs(g - want[i]), `[${i}]: got ${g}, want ${want[i]}`).to.be.below(tol));
 };
 
-/** Forward in training and backward without head gradients; returns [output, data gradient, label gradient]. */
+/** Forward in training and backward without head gradients (checking the compute rules); returns [output, data gradient, label gradient]. */
 function runLoss(s: Symbol, shapes: Record<string, number[]>, values: Record<string, number[]>, labelGrad = false): [number[], number[], number[] | undefined] {
   const args = s.listArguments();
   const typeDict = Object.fromEntries(args.map((n) => [n, "float64" as const]));
@@ -27,6 +28,8 @@ function runLoss(s: Symbol, shapes: Record<string, number[]>, values: Record<str
   for (const [k, v] of Object.entries(values)) exe.argDict[k].set(v);
   const out = exe.forward(true)[0].toArray();
   exe.backward();
+  // The gradient rows' compute rules against the reference, node by node.
+  checkComputes(exe);
   const label = args.find((n) => n !== "data")!;
   return [out, exe.gradDict.data.toArray(), labelGrad ? exe.gradDict[label].toArray() : undefined];
 }

@@ -2,6 +2,7 @@
 import { expect } from "chai";
 import { sym, Symbol, reference, nd, InferenceError } from "../../index.js";
 import { checkForward, checkGradient, rng } from "../helpers/op_check.js";
+import { checkComputes } from "../helpers/compute_check.js";
 import { gradientCheckedByHand } from "./coverage.test.js";
 
 const data = (): Symbol => sym.Variable("data");
@@ -140,6 +141,9 @@ describe("nn: Dropout", () => {
     expect(rows.every((s) => s.size === 1)).to.equal(true);
     const zeroRows = rows.filter((s) => s.has(0)).length;
     expect(zeroRows).to.be.within(10, 40);
+    // The gradient broadcasts the shared mask back (its compute rule checked against the reference).
+    exe.backward(nd.array(Array.from({ length: 2000 }, (_, i) => Math.cos(i)), { shape: [50, 40], ctx: reference(), dtype: "float64" }));
+    checkComputes(exe);
   });
 
   it("passes ograd·mask/(1−p) back (hand check)", () => {
@@ -155,6 +159,7 @@ describe("nn: Dropout", () => {
     const head = Array.from({ length: 64 }, (_, i) => Math.sin(i));
     exe.backward(nd.array(head, { shape: [8, 8], ctx: reference(), dtype: "float64" }));
     exe.gradDict.data.toArray().forEach((gv, i) => expect(gv).to.be.closeTo((head[i] * mask[i]) / (1 - p), 1e-14));
+    checkComputes(exe);
   });
 
   it("rejects p outside [0, 1]", () => {

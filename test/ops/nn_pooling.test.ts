@@ -2,6 +2,7 @@
 import { expect } from "chai";
 import { sym, Symbol, reference, nd, InferenceError, ParamError } from "../../index.js";
 import { checkForward, checkGradient, rng } from "../helpers/op_check.js";
+import { checkComputes } from "../helpers/compute_check.js";
 
 const data = (): Symbol => sym.Variable("data");
 type PoolArgs = Parameters<typeof sym.Pooling>[0];
@@ -95,6 +96,30 @@ describe("nn: Pooling", () => {
     expect(exe.outputs[0].toArray()).to.deep.equal([2, 1, 3]);
     exe.backward(nd.array([[[10, 20, 30]]], { ctx: reference(), dtype: "float64" }));
     expect(exe.gradDict.data.toArray()).to.deep.equal([10, 0, 20, 0, 30, 0]);
+    checkComputes(exe);
+  });
+
+  it("matches the reference's first-maximum rule with ties, overlaps, padding and −∞ windows (compute check)", () => {
+    // Values from a small set, so windows hold several maxima; overlapping windows share them.
+    const tied = (n: number, seed: number): number[] => {
+      const r = rng(seed);
+      return Array.from({ length: n }, () => [-1, 0, 0.5, 1][Math.floor(r() * 4)]);
+    };
+    const run = (args: Omit<PoolArgs, "data" | "name">, shape: number[], values: number[]): void => {
+      const exe = pool(args).simpleBind({ ctx: reference(), shapes: { data: shape }, typeDict: { data: "float64" } });
+      exe.argDict.data.set(values);
+      const out = exe.forward(true)[0];
+      const r = rng(5);
+      exe.backward(nd.array(Array.from({ length: out.size }, () => r() + 0.5), { shape: [...out.shape], ctx: reference(), dtype: "float64" }));
+      checkComputes(exe);
+    };
+    run({ kernel: [3, 3], stride: [1, 1], pad: [1, 1] }, [1, 2, 4, 5], tied(40, 1));
+    run({ kernel: [3, 2], stride: [2, 1], pad: [1, 0], pooling_convention: "full" }, [2, 1, 5, 4], tied(40, 2));
+    run({ kernel: [3], stride: [2], pad: [1] }, [1, 1, 7], tied(7, 3));
+    run({ kernel: [2], stride: [3], pooling_convention: "full" }, [1, 1, 5], tied(5, 4));
+    // Windows of −∞ only: the forward gives −MAX_VALUE and no element gets a gradient.
+    run({ kernel: [2], stride: [2] }, [1, 2, 4], [-Infinity, -Infinity, 1, -Infinity, 2, 2, -Infinity, -Infinity]);
+    run({ global_pool: true }, [2, 2, 3], tied(12, 6));
   });
 
   it("has finite-difference gradients for every pool type and convention", () => {

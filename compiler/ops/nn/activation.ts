@@ -3,6 +3,8 @@ import { defineOp, singleOutput } from "../registry.js";
 import { P } from "../params.js";
 import { Tensor } from "../tensor.js";
 import { sameShape } from "../rules.js";
+import { E, Expr, num } from "../../te/expr.js";
+import type { ComputeCtx, StageBody } from "../../te/stage.js";
 
 const ACT_TYPES = ["relu", "sigmoid", "tanh", "softrelu", "softsign", "log_sigmoid", "mish"] as const;
 type ActType = (typeof ACT_TYPES)[number];
@@ -37,6 +39,30 @@ const DERIVATIVE: Record<ActType, (x: number) => number> = {
   },
 };
 
+/** The same functions as tensor expressions, written as the reference computes them. */
+const FORWARD_EXPR: Record<ActType, (x: Expr) => Expr> = {
+  relu: (x) => E.select(E.gt(x, 0), x, num(0)),
+  sigmoid: (x) => E.fn("sigmoid", x),
+  tanh: (x) => E.fn("tanh", x),
+  softrelu: (x) => E.fn("softrelu", x),
+  softsign: (x) => E.div(x, E.add(1, E.fn("abs", x))),
+  log_sigmoid: (x) => E.neg(E.fn("softrelu", E.neg(x))),
+  mish: (x) => E.mul(x, E.fn("tanh", E.fn("softrelu", x))),
+};
+
+const DERIVATIVE_EXPR: Record<ActType, (x: Expr) => Expr> = {
+  relu: (x) => E.select(E.gt(x, 0), num(1), num(0)),
+  sigmoid: (x) => E.mul(E.fn("sigmoid", x), E.sub(1, E.fn("sigmoid", x))),
+  tanh: (x) => E.sub(1, E.fn("square", E.fn("tanh", x))),
+  softrelu: (x) => E.select(E.gt(x, 20), num(1), E.fn("sigmoid", x)),
+  softsign: (x) => E.div(1, E.fn("square", E.add(1, E.fn("abs", x)))),
+  log_sigmoid: (x) => E.fn("sigmoid", E.neg(x)),
+  mish: (x) => {
+    const t = E.fn("tanh", E.fn("softrelu", x));
+    return E.add(t, E.mul(E.mul(x, E.fn("sigmoid", x)), E.sub(1, E.mul(t, t))));
+  },
+};
+
 export const Activation = defineOp({
   name: "Activation",
   doc: "Elementwise activation: relu, sigmoid, tanh, softrelu (log(1+eˣ)), softsign (x/(1+|x|)), log_sigmoid, mish.",
@@ -46,6 +72,7 @@ export const Activation = defineOp({
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
   gradient: (g) => [g.op1("_backward_Activation", [g.ograd(), g.input(0)], g.params)],
+  compute: (ctx: ComputeCtx, p): StageBody[] => [{ kind: "map", value: FORWARD_EXPR[p.act_type](ctx.inputs[0].at(ctx.index())) }],
   forward: (p, [x]) => [x.map(FORWARD[p.act_type])],
 });
 
@@ -57,6 +84,10 @@ export const backwardActivation = defineOp({
   ...singleOutput,
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
+  compute: (ctx: ComputeCtx, p): StageBody[] => {
+    const i = ctx.index();
+    return [{ kind: "map", value: E.mul(ctx.inputs[0].at(i), DERIVATIVE_EXPR[p.act_type](ctx.inputs[1].at(i))) }];
+  },
   forward: (p, [og, x]) => {
     const d = DERIVATIVE[p.act_type];
     return [new Tensor(x.shape, x.data.map((v, i) => og.data[i] * d(v)))];

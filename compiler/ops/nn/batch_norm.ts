@@ -8,7 +8,8 @@
  * training forward pass (as cuDNN, and so MXNet on a GPU, does), so a forward(isTrain)
  * without backward also updates them. fix_gamma uses gamma = 1 without writing it back.
  * Pattern: opaque (per-channel statistics; inference BatchNorm is a per-channel affine map
- * that a fusion pass may fold into a convolution's epilogue).
+ * that a fusion pass may fold into a convolution's epilogue). For code generation both rows
+ * decompose into reductions and broadcasts (batch_norm_graph.ts).
  */
 import { defineOp } from "../registry.js";
 import { P, ParamValues } from "../params.js";
@@ -17,6 +18,7 @@ import { ShapeError } from "../../base/errors.js";
 import { shapeToBracket } from "../../base/shape.js";
 import { DType } from "../../base/dtype.js";
 import { axisOf, splitAtAxis } from "./common.js";
+import { batchNormGraph, batchNormGradGraph, movingStatUpdates } from "./batch_norm_graph.js";
 
 const bnParams = {
   eps: P.float(1e-3, "Epsilon added to the variance."),
@@ -87,6 +89,16 @@ export const BatchNorm = defineOp({
     const [dx, dgamma, dbeta] = g.op("_backward_BatchNorm", [g.ograd(0), g.input(0), g.input(1), g.output(1), g.output(2)], g.params);
     return [dx, dgamma, dbeta, null, null];
   },
+  // Batch statistics only in training, where the moving statistics are written back too.
+  decompose: (d, p) => {
+    const { outputs, stats } = batchNormGraph(d, p, usesBatchStats(p, d.isTrain));
+    if (stats) {
+      const { movingMean, movingVar } = movingStatUpdates(d, p, stats);
+      d.writeAux(3, movingMean);
+      d.writeAux(4, movingVar);
+    }
+    return outputs;
+  },
   forward: (p, [x, gamma, beta, movingMean, movingVar], ctx) => {
     const axis = axisOf(p.axis, x.shape, "BatchNorm");
     const C = x.shape[axis];
@@ -131,6 +143,7 @@ export const backwardBatchNorm = defineOp({
     ctx.setOut(1, ctx.in(2));
     ctx.setOut(2, ctx.in(2));
   },
+  decompose: (d, p) => batchNormGradGraph(d, p, usesBatchStats(p, d.isTrain)),
   forward: (p, [og, x, gamma, mean, invstd], ctx) => {
     const axis = axisOf(p.axis, x.shape, "BatchNorm");
     const C = x.shape[axis];

@@ -1,10 +1,13 @@
 /**
  * Helpers the neural-network rows share: optional enum params, window geometry for
- * convolution and pooling (NC + spatial layouts), per-channel iteration, and erf.
+ * convolution and pooling (NC + spatial layouts), per-channel iteration, erf, and reduction
+ * axes for compute rules.
  */
 import { ParamSpec } from "../params.js";
 import { ParamError, ShapeError } from "../../base/errors.js";
 import { Shape, shapeSize, shapeToBracket } from "../../base/shape.js";
+import { Expr, v } from "../../te/expr.js";
+import type { Axis, ComputeCtx } from "../../te/stage.js";
 
 /** An enum param whose default is None (MXNet's `dmlc::optional<int>` enums: layout, cudnn_tune). */
 export function optionalEnum<const E extends string>(values: readonly E[], doc = ""): ParamSpec<E | null, E | null> & { required: false } {
@@ -152,4 +155,10 @@ export function erf(x: number): number {
 /** Output names of the backward op of a layer with a weight and an optional bias. */
 export function weightedLayerGradOutputs(p: { no_bias: boolean }): string[] {
   return p.no_bias ? ["data_grad", "weight_grad"] : ["data_grad", "weight_grad", "bias_grad"];
+}
+
+/** Fresh reduction axes of a compute rule and their variables. */
+export function reduceAxes(ctx: ComputeCtx, ...extents: number[]): { axes: Axis[]; vars: Expr[] } {
+  const axes = ctx.axes(...extents);
+  return { axes, vars: axes.map((a) => v(a.name)) };
 }

@@ -5,6 +5,9 @@ import { Tensor } from "../tensor.js";
 import { ParamError, ShapeError } from "../../base/errors.js";
 import { shapeSize, shapeToBracket } from "../../base/shape.js";
 import { Window, makeWindow, windowTable, optionalEnum, checkChannelFirst, LAYOUTS, tupleText, weightedLayerGradOutputs } from "./common.js";
+import { correlate, transposedCorrelate, windowWeightGrad, channelSum, withBias } from "./conv_compute.js";
+import type { WindowGeometry } from "./window_expr.js";
+import type { ComputeCtx } from "../../te/stage.js";
 
 const convParams = {
   kernel: P.tuple.required("Convolution kernel size: (w,), (h, w) or (d, h, w)."),
@@ -96,6 +99,16 @@ function geometry(p: ConvParams, x: Tensor): Geometry {
   };
 }
 
+/** The window between data (large side) and output (small side) at the inferred shapes. */
+function windowGeometry(p: ConvParams, data: readonly number[], out: readonly number[]): WindowGeometry {
+  return { w: windowOf(p), large: data.slice(2), small: out.slice(2) };
+}
+
+/** Each filter reads the C/num_group channels of its group. */
+const filterGroups = (p: ConvParams, channels: number) => ({ perGroup: p.num_filter / p.num_group, reads: channels / p.num_group });
+/** Each data channel receives from the num_filter/num_group filters of its group. */
+const channelGroups = (p: ConvParams, channels: number) => ({ perGroup: channels / p.num_group, reads: p.num_filter / p.num_group });
+
 export const Convolution = defineOp({
   name: "Convolution",
   doc: "N-D convolution over channel-first data (N, C, spatial…) with weight (num_filter, C/num_group, kernel…).",
@@ -108,6 +121,11 @@ export const Convolution = defineOp({
   gradient: (g) => {
     const grads = g.op("_backward_Convolution", [g.ograd(), g.input(0), g.input(1)], g.params);
     return g.params.no_bias ? [grads[0], grads[1]] : [grads[0], grads[1], grads[2]];
+  },
+  compute: (ctx: ComputeCtx, p) => {
+    const [x, w, bias] = ctx.inputs;
+    const geo = windowGeometry(p, x.shape, ctx.outputs[0].shape);
+    return [withBias(correlate(ctx, x, w, geo, filterGroups(p, x.shape[1])), bias, ctx.index()[1])];
   },
   forward: (p, [x, wt, b]) => {
     const G = geometry(p, x);
@@ -144,6 +162,13 @@ export const backwardConvolution = defineOp({
     ctx.setOut(0, ctx.in(1));
     ctx.setOut(1, ctx.in(2));
     if (!p.no_bias) ctx.setOut(2, [p.num_filter]);
+  },
+  compute: (ctx: ComputeCtx, p) => {
+    const [og, x, w] = ctx.inputs;
+    const geo = windowGeometry(p, x.shape, og.shape);
+    const dx = transposedCorrelate(ctx, og, w, geo, channelGroups(p, x.shape[1]));
+    const dw = windowWeightGrad(ctx, og, x, geo, filterGroups(p, x.shape[1]), true, 1);
+    return p.no_bias ? [dx, dw] : [dx, dw, channelSum(ctx, og, 2)];
   },
   forward: (p, [og, x, wt]) => {
     const G = geometry(p, x);

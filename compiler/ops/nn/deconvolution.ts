@@ -9,6 +9,9 @@ import { Tensor } from "../tensor.js";
 import { ParamError, ShapeError } from "../../base/errors.js";
 import { shapeSize, shapeToBracket } from "../../base/shape.js";
 import { Window, makeWindow, windowTable, optionalEnum, checkChannelFirst, LAYOUTS, tupleText, weightedLayerGradOutputs } from "./common.js";
+import { correlate, transposedCorrelate, windowWeightGrad, channelSum, withBias } from "./conv_compute.js";
+import type { WindowGeometry } from "./window_expr.js";
+import type { ComputeCtx } from "../../te/stage.js";
 
 const deconvParams = {
   kernel: P.tuple.required("Deconvolution kernel size: (w,), (h, w) or (d, h, w)."),
@@ -130,6 +133,16 @@ function forEachTerm(G: Geometry, f: (xi: number, yi: number, wi: number, filter
     }
 }
 
+/** The window of the corresponding convolution: the output is its large side, the data its small side. */
+function windowGeometry(p: DeconvParams, data: readonly number[], out: readonly number[]): WindowGeometry {
+  return { w: geometryOf(p, data.slice(2)).w, large: out.slice(2), small: data.slice(2) };
+}
+
+/** Each output filter receives from the C/num_group data channels of its group. */
+const filterGroups = (p: DeconvParams, channels: number) => ({ perGroup: p.num_filter / p.num_group, reads: channels / p.num_group });
+/** Each data channel feeds the num_filter/num_group filters of its group. */
+const channelGroups = (p: DeconvParams, channels: number) => ({ perGroup: channels / p.num_group, reads: p.num_filter / p.num_group });
+
 export const Deconvolution = defineOp({
   name: "Deconvolution",
   doc: "Transposed convolution over channel-first data; weight (C_in, num_filter/num_group, kernel…); no bias by default.",
@@ -142,6 +155,11 @@ export const Deconvolution = defineOp({
   gradient: (g) => {
     const grads = g.op("_backward_Deconvolution", [g.ograd(), g.input(0), g.input(1)], g.params);
     return g.params.no_bias ? [grads[0], grads[1]] : [grads[0], grads[1], grads[2]];
+  },
+  compute: (ctx: ComputeCtx, p) => {
+    const [x, w, bias] = ctx.inputs;
+    const geo = windowGeometry(p, x.shape, ctx.outputs[0].shape);
+    return [withBias(transposedCorrelate(ctx, x, w, geo, filterGroups(p, x.shape[1])), bias, ctx.index()[1])];
   },
   forward: (p, [x, wt, b]) => {
     const G = geometry(p, x);
@@ -164,6 +182,13 @@ export const backwardDeconvolution = defineOp({
     ctx.setOut(0, ctx.in(1));
     ctx.setOut(1, ctx.in(2));
     if (!p.no_bias) ctx.setOut(2, [p.num_filter]);
+  },
+  compute: (ctx: ComputeCtx, p) => {
+    const [og, x, w] = ctx.inputs;
+    const geo = windowGeometry(p, x.shape, og.shape);
+    const dx = correlate(ctx, og, w, geo, channelGroups(p, x.shape[1]));
+    const dw = windowWeightGrad(ctx, x, og, geo, channelGroups(p, x.shape[1]), false, 1);
+    return p.no_bias ? [dx, dw] : [dx, dw, channelSum(ctx, og, 2)];
   },
   forward: (p, [og, x, wt]) => {
     const G = geometry(p, x);

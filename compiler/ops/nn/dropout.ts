@@ -6,6 +6,10 @@
  * With `axes`, the mask has size 1 along those axes and is broadcast (variational dropout).
  * Outside training (and with mode 'training') the op is the identity and the mask is ones.
  * Pattern: opaque (it draws random numbers and has a hidden output).
+ *
+ * For code generation Dropout decomposes: where it does not drop (inference under mode
+ * 'training', or p = 0) into a copy and a mask of ones; where it drops, into a mask from
+ * `_random_uniform` (Philox, seeded by the executor) and a broadcast multiply.
  */
 import { defineOp } from "../registry.js";
 import { P, ParamValues } from "../params.js";
@@ -13,6 +17,8 @@ import { Tensor, broadcastTo } from "../tensor.js";
 import { ParamError, ShapeError } from "../../base/errors.js";
 import { Shape, shapeToBracket } from "../../base/shape.js";
 import { sameShape } from "../rules.js";
+import { E, int } from "../../te/expr.js";
+import { randomStream } from "../random.js";
 
 const dropoutParams = {
   p: P.float(0.5, "Fraction of the input that gets dropped out during training."),
@@ -51,6 +57,18 @@ export const Dropout = defineOp({
     if (d !== undefined) ctx.setOut(1, maskShape(p, d));
   },
   gradient: (g) => [g.op1("_backward_Dropout", [g.ograd(), g.output(1)], g.params)],
+  decompose: (d, p) => {
+    checkP(p);
+    const drops = p.p !== 0 && (p.mode === "always" || d.isTrain);
+    const mshape = maskShape(p, d.inputShape(0));
+    if (!drops) return [d.op1("_copy", [d.input(0)]), d.op1("_ones", [], { shape: mshape, dtype: d.inputType(0) })];
+    // mask = [u < 1−p]/(1−p) with u from Philox (compiler/ops/random.ts), one stream per node.
+    const keep = 1 - p.p;
+    const u = d.op1("_random_uniform", [d.randomSeed()], { shape: mshape, stream: randomStream(d.node.name), dtype: d.inputType(0) });
+    const kept = d.op1("_lesser_scalar", [u], { scalar: keep });
+    const mask = keep > 0 ? d.op1("_mul_scalar", [kept], { scalar: 1 / keep }) : d.op1("_mul_scalar", [kept], { scalar: 0 });
+    return [d.op1("broadcast_mul", [d.input(0), mask]), mask];
+  },
   forward: (p, [x], ctx) => {
     checkP(p);
     const mshape = maskShape(p, x.shape);
@@ -73,6 +91,12 @@ export const backwardDropout = defineOp({
   numVisibleOutputs: () => 1,
   pattern: "broadcast",
   inferShape: (ctx) => ctx.setOut(0, ctx.in(0)),
+  // ograd · mask, the mask broadcast along its size-1 (shared) axes.
+  compute: (ctx) => {
+    const [og, mask] = ctx.inputs;
+    const i = ctx.index();
+    return [{ kind: "map", value: E.mul(og.at(i), mask.at(i.map((x, d) => (mask.shape[d] === 1 ? int(0) : x)))) }];
+  },
   forward: (_p, [og, mask]) => {
     const full = broadcastTo(mask, og.shape);
     return [og.map((v, i) => v * full.data[i])];

@@ -5,6 +5,9 @@ import { P } from "../params.js";
 import { Tensor } from "../tensor.js";
 import { ParamError, ShapeError } from "../../base/errors.js";
 import { Shape, mergeShapes, shapeToBracket } from "../../base/shape.js";
+import { E, Expr, ix, int, v } from "../../te/expr.js";
+import type { ComputeCtx, StageBody, TensorHandle } from "../../te/stage.js";
+import { reduceAxes } from "./common.js";
 
 const fcParams = {
   num_hidden: P.int.required("Number of hidden nodes of the output."),
@@ -24,6 +27,29 @@ function asMatrix(shape: Shape, flatten: boolean): [number, number] {
   for (let i = 0; i + 1 < shape.length; i++) m *= shape[i];
   return [m, k];
 }
+
+/**
+ * The data seen as a (rows, K) matrix in index expressions: `row` maps the index of a
+ * (rows…, ·)-shaped tensor — the output or ograd, whose last dim is the hidden one — to its
+ * leading part, and `at` reads data[row, t] for a feature index t.
+ */
+function dataMatrix(x: TensorHandle, flatten: boolean) {
+  const rank = x.shape.length;
+  return {
+    /** The leading (row) part of an output-shaped index. */
+    rowOf: (outIndex: readonly Expr[]): Expr[] => (flatten ? [outIndex[0]] : outIndex.slice(0, -1)),
+    /** The row dims of the data. */
+    rowDims: flatten ? [x.shape[0]] : x.shape.slice(0, -1),
+    /** data at row index `row` (as rowOf gives) and feature `t`. */
+    at: (row: readonly Expr[], t: Expr): Expr => x.at(flatten ? [row[0], ...ix.unflatten(t, x.shape.slice(1))] : [...row, t]),
+    /** The row index and feature of a data-shaped index. */
+    split: (dataIndex: readonly Expr[]): { row: Expr[]; t: Expr } =>
+      flatten ? { row: [dataIndex[0]], t: ix.flatten(dataIndex.slice(1), x.shape.slice(1)) } : { row: dataIndex.slice(0, rank - 1), t: dataIndex[rank - 1] },
+  };
+}
+
+/** Reads the bias at hidden unit j: it is (num_hidden,) or (num_hidden, 1). */
+const biasAt = (b: TensorHandle, j: Expr): Expr => b.at(b.shape.length === 2 ? [j, int(0)] : [j]);
 
 export const FullyConnected = defineOp({
   name: "FullyConnected",
@@ -56,6 +82,16 @@ export const FullyConnected = defineOp({
     const grads = g.op("_backward_FullyConnected", inputs, g.params);
     return g.params.no_bias ? [grads[0], grads[1]] : [grads[0], grads[1], grads[2]];
   },
+  // out[row, j] = Σ_t data[row, t] · weight[j, t] (+ bias[j] in the epilogue).
+  compute: (ctx: ComputeCtx, p): StageBody[] => {
+    const [x, w, b] = ctx.inputs;
+    const m = dataMatrix(x, p.flatten);
+    const i = ctx.index();
+    const j = i[i.length - 1];
+    const { axes, vars: [t] } = reduceAxes(ctx, w.shape[1]);
+    const value = E.mul(m.at(m.rowOf(i), t), w.at([j, t]));
+    return [{ kind: "reduce", op: "sum", axes, value, ...(b ? { post: E.add(v("acc"), biasAt(b, j)) } : {}) }];
+  },
   forward: (p, [x, w, b]) => {
     const [m, k] = asMatrix(x.shape, p.flatten);
     const h = p.num_hidden;
@@ -83,6 +119,24 @@ export const backwardFullyConnected = defineOp({
     ctx.setOut(0, ctx.in(1));
     ctx.setOut(1, ctx.in(2));
     if (!p.no_bias) ctx.setOut(2, [p.num_hidden]);
+  },
+  compute: (ctx: ComputeCtx, p): StageBody[] => {
+    const [og, x, w] = ctx.inputs;
+    const m = dataMatrix(x, p.flatten);
+    const H = p.num_hidden;
+    // dx[row, t] = Σ_j ograd[row, j] · weight[j, t]
+    const { row, t } = m.split(ctx.index(0));
+    const dj = reduceAxes(ctx, H);
+    const dx: StageBody = { kind: "reduce", op: "sum", axes: dj.axes, value: E.mul(og.at([...row, dj.vars[0]]), w.at([dj.vars[0], t])) };
+    // dw[j, t] = Σ_rows ograd[row, j] · data[row, t]
+    const [j, tw] = ctx.index(1);
+    const rows = reduceAxes(ctx, ...m.rowDims);
+    const dw: StageBody = { kind: "reduce", op: "sum", axes: rows.axes, value: E.mul(og.at([...rows.vars, j]), m.at(rows.vars, tw)) };
+    if (p.no_bias) return [dx, dw];
+    // db[j] = Σ_rows ograd[row, j]
+    const [jb] = ctx.index(2);
+    const brows = reduceAxes(ctx, ...m.rowDims);
+    return [dx, dw, { kind: "reduce", op: "sum", axes: brows.axes, value: og.at([...brows.vars, jb]) }];
   },
   forward: (p, [og, x, w]) => {
     const [m, k] = asMatrix(x.shape, p.flatten);

@@ -1,9 +1,9 @@
 /**
  * Pooling (max, avg, sum, lp over 1-, 2- or 3-D channel-first windows) and its gradient.
  *
- * Pattern: opaque. Pooling is a windowed reduction whose padding and size rules no generic
- * reduce kernel expresses; TVM marks pool2d out-elemwise-fusable, which Kiln can adopt once
- * a pooling kernel family takes elementwise epilogues.
+ * Both lower as windowed reductions (pooling_compute.ts). Pattern: opaque, so fusion keeps
+ * them whole for now; TVM marks pool2d out-elemwise-fusable, which these stages allow (the
+ * forward is a reduce stage whose epilogue could take elementwise consumers).
  */
 import { defineOp, singleOutput, ShapeCtx } from "../registry.js";
 import { P, ParamValues } from "../params.js";
@@ -11,6 +11,7 @@ import { Tensor } from "../tensor.js";
 import { ParamError, ShapeError } from "../../base/errors.js";
 import { shapeSize, shapeToBracket } from "../../base/shape.js";
 import { Window, makeWindow, windowTable, optionalEnum, checkChannelFirst, LAYOUTS, tupleText } from "./common.js";
+import { PoolSpec, poolForward, poolBackward } from "./pooling_compute.js";
 
 const poolParams = {
   kernel: P.tuple([], "Pooling window: (w,), (h, w) or (d, h, w); ignored with global_pool."),
@@ -101,6 +102,18 @@ function plan(p: PoolParams, x: Tensor): Plan {
   return { planes: n * c, inSp: shapeSize(sp), outSp: O, k: shapeSize(w.kernel), table: windowTable(sp, outSp, w), divisor, outShape: [n, c, ...outSp] };
 }
 
+/** The pooling as the compute rules see it, for data of shape `data` pooled to `out`. */
+function poolSpec(p: PoolParams, data: readonly number[], out: readonly number[]): PoolSpec {
+  checkParams(p);
+  const sp = data.slice(2);
+  return {
+    type: p.pool_type,
+    pValue: p.p_value ?? 1,
+    includePad: p.count_include_pad ?? true,
+    geo: { w: windowOf(p, sp), large: sp, small: out.slice(2) },
+  };
+}
+
 const powP = (v: number, pv: number): number => (pv === 1 ? v : pv === 2 ? v * v : v * v * v);
 const rootP = (v: number, pv: number): number => (pv === 1 ? v : pv === 2 ? Math.sqrt(v) : Math.cbrt(v));
 
@@ -113,6 +126,7 @@ export const Pooling = defineOp({
   pattern: "opaque",
   inferShape: inferPoolShape,
   gradient: (g) => [g.op1("_backward_Pooling", [g.ograd(), g.input(0), g.output(0)], g.params)],
+  compute: (ctx, p) => [poolForward(ctx, poolSpec(p, ctx.inputs[0].shape, ctx.outputs[0].shape))],
   forward: (p, [x]) => {
     checkParams(p);
     const P_ = plan(p, x);
@@ -147,6 +161,24 @@ export const backwardPooling = defineOp({
   ...singleOutput,
   pattern: "opaque",
   inferShape: (ctx) => ctx.setOut(0, ctx.in(1)),
+  compute: (ctx, p) => [poolBackward(ctx, poolSpec(p, ctx.inputs[1].shape, ctx.inputs[0].shape))],
+  /**
+   * Global max pooling's window is the whole plane, where the compute's first-maximum test
+   * (O(plane) terms per element) is too big: route ograd through argmax + one_hot instead.
+   * argmax picks the first maximum as the reference does; a plane with nothing above
+   * −MAX_VALUE (the forward output is then −MAX_VALUE) gets no gradient, as in the reference.
+   */
+  decompose: (d, p) => {
+    if (!(p.global_pool && p.pool_type === "max")) return undefined;
+    const shape = d.inputShape(1);
+    const [n, c, ...sp] = shape;
+    const plane = sp.reduce((a, b) => a * b, 1);
+    const flat = d.op1("Reshape", [d.input(1)], { shape: [n, c, plane] });
+    const first = d.op1("one_hot", [d.op1("argmax", [flat], { axis: 2 })], { depth: plane, dtype: d.inputType(1) });
+    const live = d.op1("_greater_scalar", [d.input(2)], { scalar: -Number.MAX_VALUE });
+    const g = d.op1("Reshape", [d.op1("elemwise_mul", [d.input(0), live])], { shape: [n, c, 1] });
+    return [d.op1("Reshape", [d.op1("broadcast_mul", [g, first])], { shape })];
+  },
   forward: (p, [og, x, y]) => {
     const P_ = plan(p, x);
     const dx = new Tensor(x.shape);

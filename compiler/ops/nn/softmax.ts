@@ -2,7 +2,8 @@
  * softmax and log_softmax along an axis (optionally with a temperature, an output dtype, and
  * per-row lengths that mask the tail of each row to 0), with their internal gradient ops.
  * Pattern: opaque (a max and a sum reduction around an elementwise body; TVM also marks
- * softmax opaque).
+ * softmax opaque). For code generation every row decomposes into reductions and broadcasts
+ * (softmax_graph.ts), computed in the wider of the data's and the output's types.
  */
 import { defineOp, singleOutput, ShapeCtx, TypeCtx } from "../registry.js";
 import { P, ParamValues } from "../params.js";
@@ -10,6 +11,8 @@ import { Tensor } from "../tensor.js";
 import { ShapeError } from "../../base/errors.js";
 import { shapeToBracket } from "../../base/shape.js";
 import { axisOf, optionalEnum, splitAtAxis } from "./common.js";
+import { lengthShape } from "./length_mask.js";
+import { softmaxGraph, softmaxGradGraph, castEntry, widerType } from "./softmax_graph.js";
 
 const softmaxParams = {
   axis: P.int(-1, "The axis along which to compute."),
@@ -40,7 +43,7 @@ function inferSoftmaxShape(ctx: ShapeCtx, p: SoftmaxParams): void {
   ctx.setIn(0, d);
   ctx.setOut(0, d);
   const axis = axisOf(p.axis, d, "softmax");
-  if (p.use_length) ctx.setIn(1, d.length === 1 ? [1] : d.filter((_, i) => i !== axis));
+  if (p.use_length) ctx.setIn(1, lengthShape(d, axis));
 }
 
 function inferSoftmaxType(ctx: TypeCtx, p: SoftmaxParams): void {
@@ -89,6 +92,13 @@ function softmaxFamily<const N extends string, const B extends string>(name: N, 
       const dx = g.op1(backward, [g.ograd(), g.output(0), ...extra], g.params);
       return g.params.use_length ? [dx, null] : [dx];
     },
+    decompose: (d, p) => {
+      const axis = axisOf(p.axis, d.inputShape(0), name);
+      const [inT, outT] = [d.inputType(0), d.outputType(0)];
+      const work = widerType(inT, outT);
+      const spec = { axis, temperature: p.temperature ?? 1, log, length: p.use_length ? d.input(1) : undefined };
+      return [castEntry(d, softmaxGraph(d, castEntry(d, d.input(0), inT, work), spec), work, outT)];
+    },
     forward: (p, [x, length]) => [softmaxRows(p, x, p.use_length ? length : undefined, log)],
   });
   const backwardRow = defineOp({
@@ -103,6 +113,14 @@ function softmaxFamily<const N extends string, const B extends string>(name: N, 
     pattern: "opaque",
     inferShape: (ctx) => ctx.setOut(0, ctx.in(1)),
     inferType: (ctx, p) => ctx.setOut(0, p.dtype !== null ? ctx.in(p.use_length ? 3 : 2) : ctx.in(0)),
+    decompose: (d, p) => {
+      const axis = axisOf(p.axis, d.inputShape(1), name);
+      const [inT, outT] = [d.inputType(0), d.outputType(0)];
+      const work = widerType(inT, outT);
+      const spec = { axis, temperature: p.temperature ?? 1, log, length: p.use_length ? d.input(2) : undefined };
+      const [og, y] = [0, 1].map((i) => castEntry(d, d.input(i), d.inputType(i), work));
+      return [castEntry(d, softmaxGradGraph(d, og, y, spec), work, outT)];
+    },
     forward: (p, [og, y, third]) => {
       const axis = axisOf(p.axis, y.shape, name);
       if (og.size !== y.size) throw new ShapeError(`ograd ${shapeToBracket(og.shape)} does not match output ${shapeToBracket(y.shape)}`);

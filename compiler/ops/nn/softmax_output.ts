@@ -6,12 +6,19 @@
  * normalization 'null' or 'batch' the multi_output gradient is also divided by the number
  * of spatial positions. A label with the data's own shape is a probability label:
  * grad = (out − label)·grad_scale with no normalization.
+ *
+ * For code generation the forward decomposes into softmax's reductions (softmax_graph.ts); the
+ * gradient is one elementwise stage (fusable with the loss) except with normalization 'valid',
+ * which decomposes into a count of the non-ignored labels and a broadcast scale.
  */
 import { defineOp, singleOutput, ShapeCtx } from "../registry.js";
 import { P, ParamValues } from "../params.js";
 import { Tensor } from "../tensor.js";
 import { ShapeError } from "../../base/errors.js";
 import { Shape, shapesEqual, shapeSize, shapeToBracket } from "../../base/shape.js";
+import { E, Expr, ix, num, v } from "../../te/expr.js";
+import type { ComputeCtx, StageBody } from "../../te/stage.js";
+import { softmaxGraph, castEntry } from "./softmax_graph.js";
 
 const softmaxOutputParams = {
   grad_scale: P.float(1, "Scales the gradient."),
@@ -98,6 +105,46 @@ function softmaxOutputGrad(p: SOParams, out: Tensor, label: Tensor, ograd: Tenso
   return grad;
 }
 
+/** Whether the label holds class indices (not a probability per output element). */
+const indexLabels = (out: Shape, label: Shape): boolean => !shapesEqual(out, label);
+
+/**
+ * The gradient as one stage: (out − target)·scale [· ograd], the target the (smoothed)
+ * one-hot of the label of the output element's row and position, rows with an ignored label
+ * zero under use_ignore, and scale grad_scale divided as the normalization says. With
+ * 'valid' the divisor is the count of labels other than ignore_label: a reduction over the
+ * whole label inside every element's stage, exact but O(outputs · labels) — the row's
+ * `decompose` replaces it with one count and a broadcast.
+ */
+function softmaxOutputGradCompute(ctx: ComputeCtx, p: SOParams): StageBody[] {
+  const [out, label, ograd] = ctx.inputs;
+  const i = ctx.index();
+  const o = out.at(i);
+  const withOgrad = (g: Expr): Expr => (p.out_grad ? E.mul(g, ograd.at(i)) : g);
+  if (!indexLabels(out.shape, label.shape)) return [{ kind: "map", value: withOgrad(E.mul(E.sub(o, label.at(i)), p.grad_scale)) }];
+  const [rows, k, inner] = layoutOf(p, out.shape);
+  if (shapeSize(label.shape) !== rows * inner)
+    throw new ShapeError(`label ${shapeToBracket(label.shape)} needs ${rows * inner} elements for output ${shapeToBracket(out.shape)}`);
+  const ignore = num(Math.trunc(p.ignore_label));
+  // Output element (r, j, s) of the (rows, k, inner) layout reads label element r·inner + s.
+  const flat = ix.flatten(i, out.shape);
+  const j = ix.mod(ix.div(flat, inner), k);
+  const labelFlat = ix.add(ix.mul(ix.div(flat, k * inner), inner), ix.mod(flat, inner));
+  const lab = E.fn("trunc", label.at(ix.unflatten(labelFlat, label.shape)));
+  const hit = E.eq(j, lab);
+  const target = p.smooth_alpha > 0 ? E.select(hit, num(1 - p.smooth_alpha), num(p.smooth_alpha / (k - 1))) : E.select(hit, num(1), num(0));
+  let g = E.sub(o, target);
+  if (p.use_ignore) g = E.select(E.eq(lab, ignore), num(0), g);
+  if (p.normalization === "valid") {
+    const all = ctx.axes(...label.shape);
+    const kept = E.ne(E.fn("trunc", label.at(all.map((a) => v(a.name)))), ignore);
+    return [{ kind: "reduce", op: "sum", axes: all, value: kept, post: withOgrad(E.mul(g, E.div(p.grad_scale, E.max(v("acc"), 1)))) }];
+  }
+  const count = p.normalization === "batch" ? (p.multi_output ? rows : rows * inner) : 1;
+  const spatial = p.multi_output ? inner : 1;
+  return [{ kind: "map", value: withOgrad(E.mul(g, p.grad_scale / spatial / count)) }];
+}
+
 export const SoftmaxOutput = defineOp({
   name: "SoftmaxOutput",
   aliases: ["Softmax"],
@@ -112,6 +159,17 @@ export const SoftmaxOutput = defineOp({
     const ins = [g.output(0), g.input(1), ...(g.params.out_grad ? [g.ograd(0)] : [])];
     return [g.op1("_backward_SoftmaxOutput", ins, g.params), null];
   },
+  // Softmax over the class axis: axis 1 (multi_output), the last axis (preserve_shape), or all
+  // but the first axis, seen as a matrix.
+  decompose: (d, p) => {
+    const shape = d.inputShape(0);
+    const spec = { temperature: 1, log: false };
+    if (p.multi_output) return [softmaxGraph(d, d.input(0), { ...spec, axis: 1 })];
+    if (p.preserve_shape) return [softmaxGraph(d, d.input(0), { ...spec, axis: shape.length - 1 })];
+    const [rows, k] = layoutOf(p, shape);
+    const matrix = d.op1("Reshape", [d.input(0)], { shape: [rows, k] });
+    return [d.op1("Reshape", [softmaxGraph(d, matrix, { ...spec, axis: 1 })], { shape })];
+  },
   forward: (p, [x]) => [softmaxForward(p, x)],
 });
 
@@ -125,5 +183,23 @@ export const backwardSoftmaxOutput = defineOp({
   pattern: "opaque",
   inferShape: (ctx) => ctx.setOut(0, ctx.in(0)),
   inferType: (ctx) => ctx.setOut(0, ctx.in(0)),
+  compute: softmaxOutputGradCompute,
+  /**
+   * 'valid' divides by the count of labels other than ignore_label (at least 1): the
+   * unnormalized stage (normalization 'null', whose multi_output division by the spatial size
+   * grad_scale = spatial cancels exactly), times grad_scale / count broadcast, times ograd —
+   * the reference's order of operations.
+   */
+  decompose: (d, p) => {
+    const outShape = d.inputShape(0);
+    if (p.normalization !== "valid" || !indexLabels(outShape, d.inputShape(1))) return undefined;
+    const spatial = p.multi_output ? layoutOf(p, outShape)[2] : 1;
+    const raw = d.op1("_backward_SoftmaxOutput", [d.input(0), d.input(1)], { ...p, normalization: "null", grad_scale: spatial, out_grad: false });
+    const kept = d.op1("_not_equal_scalar", [d.op1("trunc", [d.input(1)])], { scalar: Math.trunc(p.ignore_label) });
+    const count = castEntry(d, d.op1("_maximum_scalar", [d.op1("sum", [kept])], { scalar: 1 }), d.inputType(1), d.inputType(0));
+    const scale = d.op1("Reshape", [d.op1("_rdiv_scalar", [count], { scalar: p.grad_scale })], { shape: outShape.map(() => 1) });
+    const g = d.op1("broadcast_mul", [raw, scale]);
+    return [p.out_grad ? d.op1("elemwise_mul", [g, d.input(2)]) : g];
+  },
   forward: (p, [out, label, ograd]) => [softmaxOutputGrad(p, out, label, p.out_grad ? ograd : undefined)],
 });
