@@ -12,7 +12,6 @@
 import { pathToFileURL } from "node:url";
 import { sym, cpu, withNameManager, Graph, Node, registerPass, unregisterPass, compileSymbol } from "../index.js";
 import type { NodeEntry } from "../index.js";
-import "../runtime/executor/compiled_binder.js";
 
 /** `_mul_scalar` by exactly 1 is the identity. */
 const isTimesOne = (n: Node): boolean => n.op?.name === "_mul_scalar" && Number(n.attrs.scalar) === 1;

@@ -5,7 +5,7 @@
  * backward on the reference executor. Copy a builder to start your own network.
  */
 import { pathToFileURL } from "node:url";
-import { sym, Symbol, reference, nd, withNameManager } from "../index.js";
+import { sym, Symbol, reference, nd, withNameManager, defaultContext, CompiledExecutor, Context } from "../index.js";
 import type { Executor, DType } from "../index.js";
 import { rnn } from "../compiler/rnn/index.js";
 
@@ -14,7 +14,7 @@ import { rnn } from "../compiler/rnn/index.js";
 // ---------------------------------------------------------------------------------------------
 
 /** Input (batch, 3, 160, 160); any size ≥ 80 whose stages divide evenly works. */
-export function smallClassifier(numClasses = 12): Symbol {
+export function smallClassifier(numClasses = 12, dropout = 0.5): Symbol {
   let x = sym.BatchNorm({ data: sym.Variable("data"), fix_gamma: true, name: "bn_data" });
   [32, 32, 64, 64].forEach((filters, i) => {
     x = sym.Convolution({ data: x, num_filter: filters, kernel: [3, 3], pad: [1, 1], name: `conv${i + 1}` });
@@ -27,9 +27,9 @@ export function smallClassifier(numClasses = 12): Symbol {
   }
   x = sym.Flatten({ data: x, name: "flatten" });
   x = sym.FullyConnected({ data: x, num_hidden: 256, name: "fc1" });
-  x = sym.Dropout({ data: sym.Activation({ data: x, act_type: "relu", name: "relu_fc1" }), p: 0.5, name: "drop1" });
+  x = sym.Dropout({ data: sym.Activation({ data: x, act_type: "relu", name: "relu_fc1" }), p: dropout, name: "drop1" });
   x = sym.FullyConnected({ data: x, num_hidden: 32, name: "fc2" });
-  x = sym.Dropout({ data: sym.Activation({ data: x, act_type: "relu", name: "relu_fc2" }), p: 0.5, name: "drop2" });
+  x = sym.Dropout({ data: sym.Activation({ data: x, act_type: "relu", name: "relu_fc2" }), p: dropout, name: "drop2" });
   x = sym.FullyConnected({ data: x, num_hidden: numClasses, name: "fc3" });
   return sym.SoftmaxOutput({ data: x, name: "softmax" });
 }
@@ -188,15 +188,33 @@ export function fillRandom(exe: Executor, seed = 1, numClasses = 0): void {
   for (const [name, arr] of Object.entries(exe.auxDict)) arr.set(name.endsWith("_var") ? 1 : 0);
 }
 
-/** Binds on the reference executor, runs forward(train) + backward, and reports the time. */
-export function trainStep(net: Symbol, shapes: Record<string, number[]>, numClasses = 0): { exe: Executor; ms: number } {
-  const exe = net.simpleBind({ ctx: reference(), shapes, gradReq: "write" });
+/** Binds on `ctx`, runs forward(train) + backward, and reports the time (compilation included on first use). */
+export function trainStep(net: Symbol, shapes: Record<string, number[]>, numClasses = 0, ctx: Context = reference()): { exe: Executor; ms: number } {
+  const exe = net.simpleBind({ ctx, shapes, gradReq: "write" });
   fillRandom(exe, 1, numClasses);
   const t0 = performance.now();
   exe.forward(true);
   // Loss outputs ignore their head gradient; other outputs (LSTM states, BlockGrad) get ones.
-  exe.backward(exe.outputs.map((o) => nd.ones(o.shape, { ctx: reference() })));
+  exe.backward(exe.outputs.map((o) => nd.ones(o.shape, { ctx })));
   return { exe, ms: performance.now() - t0 };
+}
+
+/** Largest relative difference between two executors' gradients (the compiled device vs the oracle). */
+function maxRelDiff(a: Executor, b: Executor): number {
+  let worst = 0;
+  for (const [name, ga] of Object.entries(a.gradDict)) {
+    const x = ga.toArray();
+    const y = b.gradDict[name].toArray();
+    const scale = y.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
+    x.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - y[i]) / scale)));
+  }
+  return worst;
+}
+
+function compiledSummary(exe: Executor): string {
+  if (!(exe instanceof CompiledExecutor)) return "";
+  const m = exe.memory;
+  return `${exe.kernels.length} kernels, arena ${(m.plannedBytes / 1024).toFixed(0)} KiB (naive ${(m.naiveBytes / 1024).toFixed(0)} KiB)`;
 }
 
 const fmt = (s: readonly number[]): string => `(${s.join(", ")})`;
@@ -210,7 +228,8 @@ function describe(title: string, net: Symbol, shapes: Record<string, number[]>):
 }
 
 export function main(): void {
-  console.log("Kiln seed networks: shapes (inferShape), then one training step each on reference()\n");
+  const ctx = defaultContext();
+  console.log(`Kiln seed networks: shapes (inferShape), then one training step each on ${ctx} checked against reference()\n`);
   withNameManager(() => {
     console.log(describe("small classifier", smallClassifier(), { data: [32, 3, 160, 160] }));
     console.log(describe("Inception-ResNet-v2", inceptionResNetV2(), { data: [32, 3, 299, 299] }));
@@ -219,20 +238,23 @@ export function main(): void {
   });
   console.log("");
 
-  withNameManager(() => {
-    const cls = trainStep(smallClassifier(), { data: [1, 3, 160, 160] }, 12);
-    const p = cls.exe.outputs[0].toArray();
-    console.log(`small classifier  batch 1×3×160×160  forward+backward ${cls.ms.toFixed(0)} ms, softmax sums to ${p.reduce((a, b) => a + b, 0).toFixed(6)}`);
-
-    const lstm = trainStep(stackedLSTM(), { audio_data: [2, 49, 75] });
-    const g = lstm.exe.gradDict.lstm1_i2h_weight.toArray();
-    const gnorm = Math.sqrt(g.reduce((a, b) => a + b * b, 0));
-    console.log(`stacked LSTM      batch 2×49×75      forward+backward ${lstm.ms.toFixed(0)} ms, |d lstm1_i2h_weight| = ${gnorm.toExponential(3)}`);
-
-    const reg = trainStep(regressionLoss(), { data: [32, 2], label: [32, 1] });
-    const loss = reg.exe.outputs[0].toArray().reduce((a, b) => a + b, 0);
-    console.log(`regression loss   batch 32×2         forward+backward ${reg.ms.toFixed(0)} ms, loss ${loss.toFixed(4)}, d fc_weight = [${reg.exe.gradDict.fc_weight.toArray().map((v) => v.toFixed(4)).join(", ")}]`);
-  });
+  const runs: [string, () => Symbol, Record<string, number[]>, number, string][] = [
+    // Dropout draws different masks on each device; p = 0 keeps the comparison exact.
+    ["small classifier", () => smallClassifier(12, 0), { data: [1, 3, 160, 160] }, 12, "1×3×160×160"],
+    ["stacked LSTM", () => stackedLSTM(), { audio_data: [2, 49, 75] }, 0, "2×49×75"],
+    ["regression loss", () => regressionLoss(), { data: [32, 2], label: [32, 1] }, 0, "32×2"],
+  ];
+  for (const [title, build, shapes, classes, size] of runs) {
+    withNameManager(() => {
+      const net = build();
+      const dev = trainStep(net, shapes, classes, ctx);
+      const oracle = ctx.deviceType === "reference" ? dev : trainStep(net, shapes, classes, reference());
+      const check = ctx.deviceType === "reference" ? "" : `, max rel. grad diff vs reference ${maxRelDiff(dev.exe, oracle.exe).toExponential(1)}`;
+      console.log(`${title.padEnd(17)} batch ${size.padEnd(12)} forward+backward ${dev.ms.toFixed(0).padStart(6)} ms${check}`);
+      const summary = compiledSummary(dev.exe);
+      if (summary) console.log(`${"".padEnd(17)} ${summary}`);
+    });
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
