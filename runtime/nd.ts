@@ -1,9 +1,16 @@
-/** `nd`: creating arrays, as MXNet's `mx.nd`. */
+/**
+ * `nd`: creating arrays and running operators on them, as MXNet's `mx.nd`. Every public op of
+ * the registry is here as `nd.<op>({ inputs…, params…, out?, ctx? })` (runtime/imperative):
+ * it runs at once, in inference mode (MXNet's imperative mode with autograd off), compiled
+ * once per op, params, shapes, dtypes and context.
+ */
 import { shapeSize, shapeToString } from "../compiler/base/shape.js";
 import { KilnError } from "../compiler/base/errors.js";
 import { cpu } from "./context.js";
 import { NDArray, ArrayOptions } from "./ndarray.js";
 import { saveParams, loadParams } from "./params_file.js";
+import { buildNdOps, NDOpFunctions } from "./imperative/ops.js";
+import "./imperative/arithmetic.js";
 
 function make(shape: readonly number[], opts: ArrayOptions | undefined, fill?: number): NDArray {
   const a = new NDArray(shape, opts?.dtype ?? "float32", opts?.ctx ?? cpu());
@@ -12,7 +19,7 @@ function make(shape: readonly number[], opts: ArrayOptions | undefined, fill?: n
 }
 
 
-export const nd = {
+const creation = {
   /** From a flat or nested list of numbers; `shape` defaults to the nesting. */
   array(values: ArrayLike<number> | NestedNumbers, opts?: ArrayOptions): NDArray {
     const { flat, shape } = flatten(values);
@@ -31,6 +38,11 @@ export const nd = {
   /** Reads an MXNet .params file of any version; a truncated or corrupt file fails naming the byte offset. */
   load: (path: string): Record<string, NDArray> | NDArray[] => loadParams(path),
 };
+
+/** The functions of `nd`: the creation functions above (which win over the ops `zeros`/`ones`, aliases of `_zeros`/`_ones`) and one per op. */
+export type ND = Omit<NDOpFunctions, keyof typeof creation> & typeof creation;
+
+export const nd: ND = { ...buildNdOps(), ...creation };
 
 export type NestedNumbers = number | readonly NestedNumbers[];
 

@@ -17,6 +17,21 @@ export interface ArrayOptions {
   ctx?: Context;
 }
 
+/** The arithmetic an NDArray method asks for: `a.plus(b)` is ("plus", a, b). */
+export type ArithmeticOp = "plus" | "minus" | "mul" | "div" | "pow" | "rminus" | "rdiv" | "rpow";
+
+/**
+ * Where NDArray's arithmetic methods run: installed by runtime/imperative/arithmetic.ts
+ * (imported by nd), which this module cannot import without a cycle.
+ * @internal
+ */
+export const ndarrayArithmetic: { run?: (op: ArithmeticOp, a: NDArray, b: NDArray | number) => NDArray } = {};
+
+function arith(op: ArithmeticOp, a: NDArray, b: NDArray | number): NDArray {
+  if (!ndarrayArithmetic.run) throw new KilnError(`NDArray.${op} runs imperative ops: import Kiln's index (or runtime/nd.js), which installs them`);
+  return ndarrayArithmetic.run(op, a, b);
+}
+
 export class NDArray {
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -148,6 +163,55 @@ export class NDArray {
     const s = this.storage;
     if (s.kind !== "device") throw new KilnError(`${this}: devicePointer() of an array in host memory`);
     return s.ptr;
+  }
+
+  /**
+   * `this + other` as a new array, as MXNet's `NDArray.__add__`: elemwise_add for arrays of
+   * one shape, broadcast_add for different (broadcastable) shapes, _plus_scalar for a number.
+   * Runs as an imperative op (compiled once per shape, dtype and context).
+   */
+  plus(other: NDArray | number): NDArray {
+    return arith("plus", this, other);
+  }
+
+  /** `this - other` (elemwise_sub, broadcast_sub or _minus_scalar). */
+  minus(other: NDArray | number): NDArray {
+    return arith("minus", this, other);
+  }
+
+  /** `this * other` (elemwise_mul, broadcast_mul or _mul_scalar). */
+  mul(other: NDArray | number): NDArray {
+    return arith("mul", this, other);
+  }
+
+  /** `this / other` (elemwise_div, broadcast_div or _div_scalar). */
+  div(other: NDArray | number): NDArray {
+    return arith("div", this, other);
+  }
+
+  /** `this ** other` (_power, broadcast_power or _power_scalar). */
+  pow(other: NDArray | number): NDArray {
+    return arith("pow", this, other);
+  }
+
+  /** `-this` (MXNet's `__neg__`: _mul_scalar by -1). */
+  neg(): NDArray {
+    return arith("mul", this, -1);
+  }
+
+  /** `scalar - this` (MXNet's `__rsub__`: _rminus_scalar). */
+  rminus(scalar: number): NDArray {
+    return arith("rminus", this, scalar);
+  }
+
+  /** `scalar / this` (MXNet's `__rtruediv__`: _rdiv_scalar). */
+  rdiv(scalar: number): NDArray {
+    return arith("rdiv", this, scalar);
+  }
+
+  /** `scalar ** this` (MXNet's `__rpow__`: _rpower_scalar). */
+  rpow(scalar: number): NDArray {
+    return arith("rpow", this, scalar);
   }
 
   /** Releases device memory now instead of at garbage collection (a no-op on the host). */
