@@ -3,6 +3,7 @@
  * Group, fromJSON and load. Functions are generated from the registry rows, so an op added
  * to a row module is on `sym` with its params and inputs typed.
  */
+import type { AnyRow, PublicNames, RowNamed, AllRows } from "../ops/row_types.js";
 import { OpRow, findOp } from "../ops/registry.js";
 import { ParamArgs, ParamSchema } from "../ops/params.js";
 import { DType, DTYPE_FLAG, checkDType } from "../base/dtype.js";
@@ -24,16 +25,10 @@ export type OpArgs<S extends ParamSchema, I extends string, C extends string> = 
   ? ParamArgs<S> & InputArgs<I> & CommonArgs
   : Partial<ParamArgs<S>> & { data: Symbol[] } & CommonArgs;
 
-type AnyRow = OpRow<any, any, any, any, any>;
 
 export type OpFunction<R> = R extends OpRow<infer S, infer I, string, string, infer C> ? (args: OpArgs<S, I, C>) => Symbol : never;
 
-type NamesOf<R> = R extends OpRow<any, any, infer N, infer A, any> ? N | A : never;
-type PublicNames<R> = Exclude<NamesOf<R>, `_backward_${string}`>;
-type RowsOf<M> = M extends unknown ? { [K in keyof M]: M[K] extends AnyRow ? M[K] : never }[keyof M] : never;
-type RowNamed<R, Name> = R extends AnyRow ? (Name extends NamesOf<R> ? R : never) : never;
 
-type AllRows = RowsOf<(typeof ALL_OP_MODULES)[number]>;
 
 /** Typed operator functions, keyed by MXNet op name and alias. */
 export type OpFunctions = { [Name in PublicNames<AllRows>]: OpFunction<RowNamed<AllRows, Name>> };

@@ -4,6 +4,7 @@
  * the same row types: the argument object is sym's, with NDArrays in place of Symbols, plus
  * `out` (write the result into given arrays) and `ctx` (the context of ops without inputs).
  */
+import type { AnyRow, PublicNames, RowNamed, AllRows } from "../../compiler/ops/row_types.js";
 import type { OpRow } from "../../compiler/ops/registry.js";
 import { findOp } from "../../compiler/ops/registry.js";
 import type { ParamArgs, ParamSchema } from "../../compiler/ops/params.js";
@@ -30,7 +31,6 @@ export type NDOpArgs<S extends ParamSchema, I extends string, C extends string, 
   ? NDParams<S> & NDInputArgs<I> & NDCommonArgs<Out>
   : Partial<NDParams<S>> & { data: NDArray[] } & NDCommonArgs<Out>;
 
-type AnyRow = OpRow<any, any, any, any, any>;
 
 /** Ops that return a list (SliceChannel/split, even with num_outputs=1, so that their type is one). */
 type ListResultName = "SliceChannel" | "split";
@@ -49,11 +49,6 @@ export type NDOpFunction<R, Name> =
     : never;
 
 // Same row walk as sym.ts's OpFunctions (kept in step with it).
-type NamesOf<R> = R extends OpRow<any, any, infer N, infer A, any> ? N | A : never;
-type PublicNames<R> = Exclude<NamesOf<R>, `_backward_${string}`>;
-type RowsOf<M> = M extends unknown ? { [K in keyof M]: M[K] extends AnyRow ? M[K] : never }[keyof M] : never;
-type RowNamed<R, Name> = R extends AnyRow ? (Name extends NamesOf<R> ? R : never) : never;
-type AllRows = RowsOf<(typeof ALL_OP_MODULES)[number]>;
 
 /** Typed imperative operator functions, keyed by MXNet op name and alias. */
 export type NDOpFunctions = { [Name in PublicNames<AllRows>]: NDOpFunction<RowNamed<AllRows, Name>, Name> };
