@@ -196,17 +196,18 @@ export function foldIndex(e: Expr): Expr {
 
 /**
  * The flat offset of `index` in a row-major tensor of `shape`. A reshape's index is
- * `unflatten(f, shape)`; its offset is f itself, found by matching that pattern.
+ * `unflatten(f, shape)`; its offset is f itself, found by matching that pattern, also on a
+ * suffix of the dims (FullyConnected reads data[row, unflatten(t, (C, H, W))]: row·CHW + t).
  */
 export function flatOffset(index: readonly Expr[], shape: readonly number[]): Expr {
   if (index.length !== shape.length) throw new Error(`index of rank ${index.length} for a tensor of shape (${shape.join(",")})`);
-  const lead = index.findIndex((_, d) => shape[d] !== 1);
-  if (lead >= 0 && index.length - lead > 1) {
-    const first = index[lead];
-    const inner = shape.slice(lead + 1).reduce((x, y) => x * y, 1);
+  for (let s = 0; s + 1 < index.length; s++) {
+    if (shape[s] === 1) continue;
+    const first = index[s];
+    const inner = shape.slice(s + 1).reduce((x, y) => x * y, 1);
     const f = first.kind === "call" && first.fn === "idiv" && first.args[1].kind === "const" && first.args[1].value === inner ? first.args[0] : undefined;
-    if (f && same(ix.unflatten(f, shape.slice(lead)), index.slice(lead)) && index.slice(0, lead).every((x) => x.kind === "const" && x.value === 0))
-      return f;
+    if (f && same(ix.unflatten(f, shape.slice(s)), index.slice(s)))
+      return ix.add(ix.mul(ix.flatten(index.slice(0, s), shape.slice(0, s)), inner * shape[s]), f);
   }
   return ix.flatten(index, shape);
 }

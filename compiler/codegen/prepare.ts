@@ -14,7 +14,11 @@ import { Code, Emitter, Interner, KernelScope, PREC, wrap } from "./emitter.js";
 import { Group, collapse, digitOf, flatOffset, foldIndex } from "./index_math.js";
 import type { TargetSpec } from "./targets.js";
 
-/** Names the generated code uses itself; stage variables with these names are renamed. */
+/**
+ * Names the generated code uses itself; stage variables with these names are renamed (as are
+ * names of the shapes t0, in0, l0, o_x, red_x, part_x and g_x: temporaries, arrays, the GEMM
+ * schedule's locals).
+ */
 const RESERVED = new Set([
   "idx", "k", "c", "s", "o", "v", "r", "lane", "warp", "acc", "bv", "best", "x", "kend", "out", "args",
   "int", "float", "double", "char", "short", "long", "unsigned", "signed", "const", "void", "return", "if", "else",
@@ -59,7 +63,7 @@ export function prepare(kernel: Kernel, spec: TargetSpec, fastMath: boolean): Pr
   const cname = (n: string): string => {
     let c = names.get(n);
     if (c) return c;
-    c = /^[A-Za-z_][A-Za-z0-9_]*$/.test(n) && !RESERVED.has(n) && !/^(t\d+|in\d+|l\d+|o_\w+|red_\w+|part_\w+)$/.test(n) ? n : `v_${n.replace(/\W/g, "_")}`;
+    c = /^[A-Za-z_][A-Za-z0-9_]*$/.test(n) && !RESERVED.has(n) && !/^(t\d+|in\d+|l\d+|o_\w+|red_\w+|part_\w+|g_\w+)$/.test(n) ? n : `v_${n.replace(/\W/g, "_")}`;
     while (taken.has(c)) c += "_";
     taken.add(c);
     names.set(n, c);

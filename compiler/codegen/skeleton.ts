@@ -16,10 +16,16 @@ export interface Launch {
 export interface KernelSource {
   source: string;
   launch?: Launch;
+  /** The kernel uses the module's tensor-core helpers (CUDA TF32 mma.sync). */
+  tensorCores?: boolean;
 }
 
-/** Fields of templates/signature.*.hbs and the kernel comment. */
-export function signatureFields(p: Prepared, threads: number) {
+/**
+ * Fields of templates/signature.*.hbs and the kernel comment. `minBlocks` (CUDA launch bounds)
+ * 0 leaves ptxas its default register budget; 1 lets a kernel of small blocks use up to 255
+ * registers (GEMM tiles with gathers), where the default caps it lower and spills.
+ */
+export function signatureFields(p: Prepared, threads: number, minBlocks = 0) {
   const { spec, indexType } = p.scope;
   return {
     name: p.kernel.name,
@@ -29,6 +35,7 @@ export function signatureFields(p: Prepared, threads: number) {
     outSlot: p.stage.inputs.length,
     index: cName(indexType),
     threads,
+    minBlocks,
   };
 }
 

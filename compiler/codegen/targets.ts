@@ -29,6 +29,38 @@ export interface ReduceShape {
   readonly contiguous: boolean;
 }
 
+/** A contraction's sizes as the GEMM schedule sees them (contraction.ts). */
+export interface GemmShape {
+  readonly batch: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** The accumulator's type. */
+  readonly acc: FloatType;
+  /** Reduced precision allowed: TF32 tensor cores where the target has them. */
+  readonly tf32: boolean;
+}
+
+/**
+ * How a contraction is tiled. cache (C++): tasks of mc×nc outputs in parallel, K in kc blocks,
+ * both operands packed into panels of mr rows / nr columns for an mr×nr register-blocked inner
+ * kernel. block (CUDA): a thread block per bm×bn tile, K in bk steps through shared memory,
+ * tm×tn outputs per thread; with `mma`, warps of warpsM×warpsN compute it with TF32 mma.sync on
+ * sm_80+ instead.
+ */
+export type GemmTiles =
+  | { readonly kind: "cache"; readonly mr: number; readonly nr: number; readonly mc: number; readonly nc: number; readonly kc: number; readonly parallel: boolean }
+  | {
+      readonly kind: "block";
+      readonly bm: number;
+      readonly bn: number;
+      readonly bk: number;
+      readonly threads: number;
+      readonly tm: number;
+      readonly tn: number;
+      readonly mma: false | { readonly warpsM: number; readonly warpsN: number };
+    };
+
 export interface TargetSpec {
   readonly target: Target;
   /** The templates' file suffix: templates/<family>.<ext>.hbs. */
@@ -66,9 +98,33 @@ export interface TargetSpec {
   /** Fewest loop iterations worth running in parallel (C++: below it the OpenMP fork costs more). */
   readonly parallelMin: number;
   reduceSchedule(r: ReduceShape): ReduceSchedule;
+  /** The tiling of a contraction, or undefined where the plain reduction schedule serves it better (small or thin). */
+  gemmSchedule(g: GemmShape): GemmTiles | undefined;
 }
 
 const pow2AtLeast = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+const roundUp = (n: number, q: number): number => Math.ceil(n / q) * q;
+
+/**
+ * CUDA block tiles, largest first, with the warp layout of their TF32 path (warp tiles of
+ * whole 16×8 mma shapes). Each thread keeps tm×tn = bm·bn/threads accumulators: 64 floats, or
+ * 16 doubles.
+ */
+const CUDA_TILES: Readonly<Record<FloatType, readonly { bm: number; bn: number; bk: number; threads: number; warpsM: number; warpsN: number }[]>> = {
+  // K steps keep each thread's share of a step at 8 elements per operand (bm·bk/threads): the
+  // staged values and a gather's index arithmetic then fit beside the accumulators.
+  f32: [
+    { bm: 128, bn: 128, bk: 16, threads: 256, warpsM: 2, warpsN: 4 },
+    { bm: 64, bn: 64, bk: 8, threads: 64, warpsM: 2, warpsN: 1 },
+    { bm: 32, bn: 32, bk: 16, threads: 64, warpsM: 2, warpsN: 1 },
+  ],
+  f64: [
+    { bm: 64, bn: 64, bk: 16, threads: 256, warpsM: 0, warpsN: 0 },
+    { bm: 32, bn: 32, bk: 16, threads: 64, warpsM: 0, warpsN: 0 },
+  ],
+};
+/** Blocks that fill a large GPU once (an H100 has 132 SMs): the largest tile giving at least this many is taken. */
+const CUDA_FILL_BLOCKS = 132;
 
 /** libm names of the math functions (float64 spelling; float32 appends "f"). */
 export const LIBM: Readonly<Partial<Record<ScalarFn, string>>> = {
@@ -115,6 +171,25 @@ export const CPP: TargetSpec = {
     // Too few outputs to occupy the cores, and a long reduction: parallelize within it.
     if (outputs < 32 && extent >= CPP.parallelMin) return { kind: "chunked", chunks: 64 };
     return { kind: "serial", parallel: outputs > 1 };
+  },
+  gemmSchedule({ batch, m, n, k, acc }) {
+    // Thin or tiny products gain nothing from packing.
+    if (m < 8 || n < 8 || k < 8 || batch * m * n * k < 1 << 14) return undefined;
+    // Register blocks for 256-bit vectors (AVX2: 6×16 floats in 12 ymm registers), K blocks of
+    // 256, A blocks of 96 rows and B blocks of 256 columns (L2-sized, 2 MB in all per thread).
+    const nr = acc === "f32" ? 16 : 8;
+    const mr = 6;
+    // Equal tiles (128 rows: two of 66, not 96 + 32), whole panels each.
+    const even = (size: number, most: number, r: number): number => roundUp(Math.ceil(size / Math.ceil(size / most)), r);
+    return {
+      kind: "cache",
+      mr,
+      nr,
+      mc: even(m, 96, mr),
+      nc: even(n, acc === "f32" ? 256 : 128, nr),
+      kc: even(k, 256, 1),
+      parallel: batch * m * n * k >= CPP.parallelMin,
+    };
   },
 };
 
@@ -170,6 +245,28 @@ export const CUDA: TargetSpec = {
     // with a thread per column, as long as there are enough columns to fill the GPU.
     if (contiguous || outputs < 8192) return { kind: "block", threads };
     return { kind: "serial", parallel: true };
+  },
+  gemmSchedule({ batch, m, n, k, acc, tf32 }) {
+    // A matrix-vector product is a row reduction: the block reduction reads it coalesced. Thin
+    // products (8 rows: a grouped convolution's channels) still beat a block per output.
+    if (m < 8 || n < 8 || k < 8) return undefined;
+    // Tiles no larger than the product (rounded up to a power of two), then the largest filling the GPU.
+    const tiles = CUDA_TILES[acc].filter((x, i, all) => i === all.length - 1 || (x.bm <= pow2AtLeast(m) && x.bn <= pow2AtLeast(n)));
+    const blocks = (t: { bm: number; bn: number }): number => batch * Math.ceil(m / t.bm) * Math.ceil(n / t.bn);
+    const t = tiles.find((x) => blocks(x) >= CUDA_FILL_BLOCKS) ?? tiles[tiles.length - 1];
+    if (Math.ceil(n / t.bn) > 65535 || batch > 65535 || Math.ceil(m / t.bm) > 2 ** 31 - 1) return undefined;
+    const per = (t.bm * t.bn) / t.threads;
+    const tm = Math.sqrt(per);
+    return {
+      kind: "block",
+      bm: t.bm,
+      bn: t.bn,
+      bk: t.bk,
+      threads: t.threads,
+      tm,
+      tn: per / tm,
+      mma: tf32 && acc === "f32" && t.warpsM > 0 ? { warpsM: t.warpsM, warpsN: t.warpsN } : false,
+    };
   },
 };
 

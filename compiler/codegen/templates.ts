@@ -12,7 +12,7 @@ import Handlebars from "handlebars";
 import { KilnError } from "../base/errors.js";
 import type { TargetSpec } from "./targets.js";
 
-export type Family = "module" | "map" | "reduce" | "scatter";
+export type Family = "module" | "map" | "reduce" | "scatter" | "gemm";
 
 /** The package root (nearest package.json named "kiln") at or above `start`. */
 function packageRoot(start: string): string | undefined {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { renderModule } from "../../compiler/codegen/index.js";
 import { cpuKernels, CpuLibrary } from "../../runtime/cpu/index.js";
-import { TABLE } from "./table.js";
+import { TABLE, kernelSource } from "./table.js";
 import { mismatch, prepareCase } from "./run_table.js";
 
 describe("codegen: the table as C++, compiled and compared with the interpreter", function () {
@@ -27,6 +27,11 @@ describe("codegen: the table as C++, compiled and compared with the interpreter"
       expect(k.zeroOutput).to.equal(c.family === "scatter" && !c.kernel.accumulate);
       expect(k.launch).to.equal(undefined);
     }
+  });
+
+  it("gives every contraction of the table the GEMM schedule, and nothing else", () => {
+    const src = renderModule(TABLE.map((c) => c.kernel), "cpp").source;
+    for (const c of TABLE) expect(kernelSource(src, c.kernel.name).includes("// GEMM B="), `${c.kernel.name} takes the GEMM schedule`).to.equal(c.family === "gemm");
   });
 
   for (const [n, c] of TABLE.entries()) {

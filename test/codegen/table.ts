@@ -1,12 +1,14 @@
 /**
  * The codegen test table: stages covering every scalar function, select, casts, index patterns,
- * every reduction, scatter, accumulation and every input dtype. The C++ test compiles them into
- * one module and compares with the interpreter; the CUDA test compiles the same table with nvcc.
+ * every reduction, scatter, accumulation and every input dtype, and the contractions of
+ * gemm_table.ts (family "gemm": they must take the GEMM schedule). The C++ test compiles them
+ * into one module and compares with the interpreter; the CUDA test compiles the same table with nvcc.
  */
 import type { DType } from "../../compiler/base/dtype.js";
 import { E, Expr, ScalarFn, Var, call, cast, int, ix, load, num, v } from "../../compiler/te/expr.js";
 import { ReduceOp, Stage, StageBody, TensorType, indexVars, stageOf } from "../../compiler/te/stage.js";
 import type { Kernel } from "../../compiler/ir/kernel.js";
+import { GEMM_CASES } from "./gemm_table.js";
 
 /** How to fill an input: uniform in [lo, hi) (integers for integer dtypes, or `ints`), plus special values at some positions. */
 export interface Fill {
@@ -20,7 +22,7 @@ export interface Case {
   kernel: Kernel;
   fills: Fill[];
   /** The output's starting values when accumulating (random in [-1, 1)). */
-  family: "map" | "reduce" | "scatter";
+  family: "map" | "reduce" | "scatter" | "gemm";
 }
 
 export const T = (dtype: DType, ...shape: number[]): TensorType => ({ shape, dtype });
@@ -176,4 +178,20 @@ emb(20, 2, 5, "float32", "scatter_acc", true);
 map("philox", [T("float32", 64)], T("float32", 64), ([i]) => E.add(call("philox_uniform", int(5000000000), int(12345), ix.add(ix.mul(i, 4294967), int(4294967000))), E.mul(load(0, [i]), 0)), [F(-1, 1)]);
 map("philox_f64", [T("float64", 8, 8)], T("float64", 8, 8), ([i, j]) => call("philox_uniform", int(42), int(7), ix.flatten([i, j], [8, 8])), [F(-1, 1)]);
 
+// ---- contractions (GEMM schedule): inputs in [-1, 1), integers in [-10, 10) ----
+for (const g of GEMM_CASES)
+  cases.push({
+    kernel: { ...g.kernel, name: `cg_${g.kernel.name}` },
+    fills: g.kernel.stage.inputs.map((t) => (t.dtype.startsWith("float") ? F(-1, 1) : F(-10, 10))),
+    family: g.gemm ? "gemm" : "reduce",
+  });
+
 export const TABLE: readonly Case[] = cases;
+
+/** One kernel's text in a module: from its `// kernel NAME [` comment to the next kernel's. */
+export function kernelSource(module: string, name: string): string {
+  const from = module.indexOf(`// kernel ${name} [`);
+  if (from < 0) throw new Error(`kernel ${name} is not in the module`);
+  const to = module.indexOf("\n// kernel ", from + 1);
+  return module.slice(from, to < 0 ? undefined : to);
+}
