@@ -2,11 +2,14 @@
  * Memory planning and fusion on the shared model-zoo graphs, compiled without binding (no
  * device needed): ResNet-50 at batch 32 — planned/naive bytes for inference, training and
  * training with mirroring — and ResNet-18 inference's kernel count against its convolutions,
- * poolings and FC layers. Prints a table and writes bench/results/memory_fusion-<device>-<date>.json.
+ * poolings and FC layers. Then every shared symbol file at its usual input: kernel launches
+ * fused and unfused, and plannedBytes/naiveBytes, for inference and for training (forward +
+ * backward, every argument's gradient written). Prints tables and writes
+ * bench/results/memory_fusion-<device>-<date>.json.
  *
  *   node dist/bench/memory_fusion.js [--batch 32]
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,6 +75,92 @@ function measure(model: string, net: Symbol, mode: "inference" | "training", opt
   };
 }
 
+/** Input shapes of each shared symbol file, as test/mxnet_models.test.ts infers them. */
+function usualShapes(model: string): Record<string, number[]> {
+  const image = (n: number, c: number, h: number): Record<string, number[]> => ({ data: [n, c, h, h] });
+  if (model === "char-lstm-obama") {
+    const shapes: Record<string, number[]> = {};
+    for (let t = 0; t < 129; t++) shapes[`data/${t}`] = [32];
+    for (let l = 0; l < 3; l++) for (const s of ["h", "c"]) shapes[`l${l}_init_${s}`] = [32, 512];
+    return shapes;
+  }
+  const table: Record<string, Record<string, number[]>> = {
+    "2-layer-mlp": image(1, 3, 224),
+    mnist: image(1, 1, 28),
+    "fashion-mnist": image(1, 1, 28),
+    lenet: image(1, 1, 28),
+    "legacy-mlp-v0.8": { data: [8, 784] },
+    "squeezenet-v1.1": image(1, 3, 224),
+    "resnet-18": image(2, 3, 224),
+    "resnet-50": image(1, 3, 224),
+    "resnet-152": image(1, 3, 224),
+    "inception-bn-100": image(1, 3, 224),
+    mobilenet_v2: image(1, 3, 224),
+    "vgg16-reduced": image(32, 3, 300),
+  };
+  const s = table[model];
+  if (!s) throw new Error(`memory_fusion: no usual input shape for ${model}-symbol.json; add it to usualShapes`);
+  return s;
+}
+
+interface ModelRow {
+  model: string;
+  input: string;
+  /** Kernel launches of the inference program, fused and unfused. */
+  inferKernels: number;
+  inferKernelsUnfused: number;
+  inferNaiveBytes: number;
+  inferPlannedBytes: number;
+  inferRatio: number;
+  trainKernels: number;
+  trainKernelsUnfused: number;
+  trainNaiveBytes: number;
+  trainPlannedBytes: number;
+  trainRatio: number;
+}
+
+/** Bytes with three significant digits in B, KiB, MiB or GiB. */
+function human(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toPrecision(3)} ${units[u]}`;
+}
+
+/** One shared model at its usual size: fused and unfused programs for inference and training. */
+function modelRow(model: string): ModelRow {
+  const net = load(model);
+  const shapes = usualShapes(model);
+  const run = (isTrain: boolean, fuse: boolean): CompiledSymbol => compileSymbol(net, { shapes, isTrain, fuse });
+  const [inf, infU, tr, trU] = [run(false, true), run(false, false), run(true, true), run(true, false)];
+  const ratio = (c: CompiledSymbol): number => Math.round((c.memory.plannedBytes / c.memory.naiveBytes) * 1000) / 1000;
+  const first = Object.values(shapes)[0];
+  return {
+    model,
+    input: Object.keys(shapes).length > 1 ? `${Object.keys(shapes).length} inputs, batch ${first[0]}` : first.join("x"),
+    inferKernels: inf.memory.kernels,
+    inferKernelsUnfused: infU.memory.kernels,
+    inferNaiveBytes: inf.memory.naiveBytes,
+    inferPlannedBytes: inf.memory.plannedBytes,
+    inferRatio: ratio(inf),
+    trainKernels: tr.memory.kernels,
+    trainKernelsUnfused: trU.memory.kernels,
+    trainNaiveBytes: tr.memory.naiveBytes,
+    trainPlannedBytes: tr.memory.plannedBytes,
+    trainRatio: ratio(tr),
+  };
+}
+
+function printTable(head: string[], rows: (string | number | boolean)[][]): void {
+  const table = [head, ...rows.map((r) => r.map(String))];
+  const widths = head.map((_, j) => Math.max(...table.map((row) => row[j].length)));
+  for (const row of table) console.log(row.map((c, j) => c.padStart(widths[j])).join("  "));
+}
+
 function main(): void {
   const rows: Row[] = [];
   const r50 = load("resnet-50");
@@ -90,10 +179,10 @@ function main(): void {
   const extra = fused.c.kernels.filter((k) => !k.ops.some((o) => o in counts)).map((k) => k.ops.join("+"));
 
   console.log(`Memory planning and fusion, compiled without binding (${cpus()[0]?.model ?? "cpu"})\n`);
-  const head = ["model", "mode", "batch", "fuse", "mirror", "kernels", "naive MiB", "planned MiB", "arena MiB", "planned/naive", "in place", "mirrored", "compile ms"];
-  const table = [head, ...rows.map((r) => [r.model, r.mode, r.batch, r.fuse, r.mirror, r.kernels, r.naiveMiB, r.plannedMiB, r.arenaMiB, r.ratio, r.inplace, r.mirrored, r.compileMsMedian].map(String))];
-  const widths = head.map((_, j) => Math.max(...table.map((row) => row[j].length)));
-  for (const row of table) console.log(row.map((c, j) => c.padStart(widths[j])).join("  "));
+  printTable(
+    ["model", "mode", "batch", "fuse", "mirror", "kernels", "naive MiB", "planned MiB", "arena MiB", "planned/naive", "in place", "mirrored", "compile ms"],
+    rows.map((r) => [r.model, r.mode, r.batch, r.fuse, r.mirror, r.kernels, r.naiveMiB, r.plannedMiB, r.arenaMiB, r.ratio, r.inplace, r.mirrored, r.compileMsMedian]),
+  );
   console.log(
     `\nResNet-18 inference: ${fused.row.kernels} kernels for ${counts.Convolution} convolutions + ${counts.Pooling} poolings + ${counts.FullyConnected} FC = ${budget};` +
       ` ${extra.length} others: ${[...new Set(extra)].map((e) => `${e} ×${extra.filter((x) => x === e).length}`).join(", ")}`,
@@ -105,6 +194,33 @@ function main(): void {
   };
   console.log(checks);
 
+  const files = readdirSync(modelsDir)
+    .filter((f) => f.endsWith("-symbol.json"))
+    .map((f) => f.replace(/-symbol\.json$/, ""))
+    .sort();
+  const models = files.map(modelRow);
+  console.log(
+    "\nEvery shared model at its usual input: kernel launches fused / unfused, and planned vs naive bytes (fused)." +
+      "\nThe arena's 256-byte alignment makes tiny graphs plan more than naive.\n",
+  );
+  printTable(
+    ["model", "input", "infer kernels", "unfused", "naive", "planned", "planned/naive", "train kernels", "unfused", "naive", "planned", "planned/naive"],
+    models.map((m) => [
+      m.model,
+      m.input,
+      m.inferKernels,
+      m.inferKernelsUnfused,
+      human(m.inferNaiveBytes),
+      human(m.inferPlannedBytes),
+      m.inferRatio,
+      m.trainKernels,
+      m.trainKernelsUnfused,
+      human(m.trainNaiveBytes),
+      human(m.trainPlannedBytes),
+      m.trainRatio,
+    ]),
+  );
+
   const date = new Date().toISOString().slice(0, 10);
   const device = "cpu-compile-only";
   const out = join(root, "bench", "results", `memory_fusion-${device}-${date}.json`);
@@ -112,7 +228,7 @@ function main(): void {
   writeFileSync(
     out,
     JSON.stringify(
-      { bench: "memory_fusion", date, device, host: hostname(), cpu: cpus()[0]?.model, repeats: REPEATS, rows, resnet18: { kernels: fused.row.kernels, ...counts, budget, extra }, checks },
+      { bench: "memory_fusion", date, device, host: hostname(), cpu: cpus()[0]?.model, repeats: REPEATS, rows, resnet18: { kernels: fused.row.kernels, ...counts, budget, extra }, checks, models },
       null,
       2,
     ) + "\n",
