@@ -10,7 +10,7 @@
  * FLOP counts are 2·B·M·N·K of the GEMM view (padding positions included for convolutions).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, hostname, loadavg } from "node:os";
+import { cpus, hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Shape } from "../compiler/base/shape.js";
@@ -63,7 +63,6 @@ function main(): void {
   const threads = Number(process.env.OMP_NUM_THREADS) || cpus().length;
   console.log(`C++ GEMM schedule vs serial reduction (${cpus()[0]?.model ?? "cpu"}, ${threads} threads, ${cxx.compiler.command} ${cxx.compiler.flags.join(" ")}), median of ${REPEATS}\n`);
 
-  const load0 = loadavg()[0];
   let seed = 1;
   const rand = (): number => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -121,14 +120,9 @@ function main(): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(
     file,
-    JSON.stringify(
-      // The 1-minute load average before and after: timings on a shared machine are only as quiet as it was.
-      { bench: "gemm_cpu", date, device, host: hostname(), cpu: cpus()[0]?.model, threads, compiler: cxx.compiler.version, flags: cxx.compiler.flags, repeats: REPEATS, loadavg: [load0, loadavg()[0]], rows },
-      null,
-      2,
-    ) + "\n",
+    JSON.stringify({ bench: "gemm_cpu", date, device, host: hostname(), cpu: cpus()[0]?.model, threads, compiler: cxx.compiler.version, flags: cxx.compiler.flags, repeats: REPEATS, rows }, null, 2) + "\n",
   );
-  console.log(`\n1-minute load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after; wrote ${file}`);
+  console.log(`\nwrote ${file}`);
 }
 
 main();
