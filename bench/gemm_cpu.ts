@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Shape } from "../compiler/base/shape.js";
 import { renderModule } from "../compiler/codegen/index.js";
 import { findContraction } from "../compiler/codegen/contraction.js";
@@ -125,4 +125,9 @@ function main(): void {
   console.log(`\nwrote ${file}`);
 }
 
-main();
+/** `kiln bench gemm_cpu` (flags are read from process.argv). */
+export async function run(): Promise<void> {
+  main();
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

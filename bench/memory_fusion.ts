@@ -12,7 +12,7 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { sym, Symbol } from "../index.js";
 import { compileSymbol, CompiledSymbol } from "../runtime/executor/compile_symbol.js";
 import { findPackageRoot } from "../runtime/native/loader.js";
@@ -236,4 +236,9 @@ function main(): void {
   console.log(`\nwrote ${out}`);
 }
 
-main();
+/** `kiln bench memory_fusion` (flags are read from process.argv). */
+export async function run(): Promise<void> {
+  main();
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -21,6 +21,12 @@ export interface BindCompileOptions {
   mirror?: boolean;
   /** Run the kernels' stages with the tensor-expression interpreter instead of generated code (testing). */
   backend?: "interpret";
+  /** gpu(): allow TF32 tensor cores in float32 contractions (FC, convolution, dot); off by default. */
+  tf32?: boolean;
+  /** Fast-math intrinsics for float32 (CUDA __expf, __logf, …); off by default. */
+  fastMath?: boolean;
+  /** gpu(): replay each forward/backward segment as a CUDA graph from its second run on (default true). */
+  cudaGraphs?: boolean;
 }
 
 export interface SimpleBindArgs {

@@ -44,9 +44,16 @@ export interface CompiledExecutorOptions extends CompileOptions {
   backend?: ExecutorBackend;
   /** Seed of the random stream (Dropout); advanced by one every forward pass. */
   seed?: number;
+  /** gpu(): allow TF32 tensor cores in float32 contractions (off by default). */
+  tf32?: boolean;
+  /** Fast-math intrinsics for float32 (off by default). */
+  fastMath?: boolean;
+  /** gpu(): replay segments as CUDA graphs from their second run on (default true). */
+  cudaGraphs?: boolean;
 }
 
-function backendFor(ctx: Context, name: ExecutorBackend | undefined): Backend {
+function backendFor(ctx: Context, options: CompiledExecutorOptions): Backend {
+  const name = options.backend;
   const b = name ?? (ctx.deviceType === "gpu" ? "cuda" : "cpp");
   if (b === "interpret") {
     if (ctx.deviceType !== "cpu") throw new KilnError(`the interpret backend runs on cpu(), not ${ctx}`);
@@ -57,7 +64,7 @@ function backendFor(ctx: Context, name: ExecutorBackend | undefined): Backend {
     return cppBackend;
   }
   if (ctx.deviceType !== "gpu") throw new KilnError(`the cuda backend runs on gpu(), not ${ctx}`);
-  return cudaBackend(ctx.deviceId);
+  return cudaBackend(ctx.deviceId, { tf32: options.tf32, fastMath: options.fastMath, cudaGraphs: options.cudaGraphs });
 }
 
 export class CompiledExecutor implements Executor {
@@ -79,7 +86,7 @@ export class CompiledExecutor implements Executor {
     private readonly options: CompiledExecutorOptions = {},
   ) {
     if (ctx.deviceType === "reference") throw new KilnError("the compiled executor runs on cpu() or gpu(); reference() has its own");
-    this.backend = backendFor(ctx, options.backend);
+    this.backend = backendFor(ctx, options);
     this.plan = makePlan(symbol, arrays.gradReqs);
     const shapes: Record<string, readonly number[]> = {};
     const types: Record<string, DType> = {};
@@ -277,5 +284,5 @@ export class CompiledExecutor implements Executor {
 
 /** Executor options from bind's `compile` field. */
 export function executorOptions(c: BindCompileOptions | undefined): CompiledExecutorOptions {
-  return { fuse: c?.fuse, mirror: c?.mirror, backend: c?.backend };
+  return { fuse: c?.fuse, mirror: c?.mirror, backend: c?.backend, tf32: c?.tf32, fastMath: c?.fastMath, cudaGraphs: c?.cudaGraphs };
 }

@@ -16,12 +16,19 @@ import { NDArray } from "../ndarray.js";
 import { gpu } from "../context.js";
 import { Backend, ExecArrays, PreparedProgram, arrayOf } from "./compiled_backend.js";
 
-export function cudaBackend(deviceId: number): Backend {
+export interface CudaBackendOptions {
+  tf32?: boolean;
+  fastMath?: boolean;
+  /** Replay segments as CUDA graphs from their second run on (default true). */
+  cudaGraphs?: boolean;
+}
+
+export function cudaBackend(deviceId: number, opts: CudaBackendOptions = {}): Backend {
   return {
     name: "cuda",
     prepare(program: Program, arrays: ExecArrays): PreparedProgram {
       const dev = cudaDevice(deviceId);
-      const mod = renderModule(program.kernels, "cuda");
+      const mod = renderModule(program.kernels, "cuda", { tf32: opts.tf32, fastMath: opts.fastMath });
       if (debugLevel() >= 3) process.stderr.write(`kiln: [${program.label}] cuda module (${program.kernels.length} kernels)\n${mod.source}\n`);
       const module = cuda.compile(mod.source, { device: deviceId });
       const byName = new Map(mod.kernels.map((k) => [k.name, k]));
@@ -58,7 +65,7 @@ export function cudaBackend(deviceId: number): Backend {
           const key = `${from}:${to}`;
           const g = graphs.get(key);
           if (g) g.launch();
-          else if (!ran.has(key)) {
+          else if (!ran.has(key) || opts.cudaGraphs === false) {
             // The first run goes kernel by kernel (errors name the kernel); the second captures.
             issue(from, to);
             ran.add(key);

@@ -19,5 +19,6 @@ describe("compiled executor: coverage", () => {
 after(function () {
   // Only meaningful when the op suite ran.
   if (compiledChecked.graphs < 20) return;
+  if (compiledChecked.gpu > 0) console.log(`  op test graphs also checked on gpu(0): ${compiledChecked.gpu}`);
   expect([...compiledSkipped.values()], "op test graphs the compiled executor could not compile").to.deep.equal([]);
 });

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { cpu, Symbol, NDArray } from "../../index.js";
+import type { Context } from "../../index.js";
 import "../../runtime/executor/compiled_binder.js";
 
 export interface IdxSet {
@@ -37,9 +38,9 @@ export function readIdxTestSet(dir: string): IdxSet {
  * Test-set accuracy of a 10-class classifier on cpu(): each pixel p goes in as `pre(p)`
  * (e.g. p/255), the prediction is the first index of the largest output.
  */
-export function idxAccuracy(net: Symbol, params: { args: Record<string, NDArray>; aux: Record<string, NDArray> }, set: IdxSet, pre: (pixel: number) => number, batch = 500): number {
+export function idxAccuracy(net: Symbol, params: { args: Record<string, NDArray>; aux: Record<string, NDArray> }, set: IdxSet, pre: (pixel: number) => number, batch = 500, ctx: Context = cpu()): number {
   const px = set.rows * set.cols;
-  const exe = net.simpleBind({ ctx: cpu(), shapes: { data: [batch, 1, set.rows, set.cols] }, gradReq: "null" });
+  const exe = net.simpleBind({ ctx, shapes: { data: [batch, 1, set.rows, set.cols] }, gradReq: "null" });
   exe.copyParamsFrom(params.args, params.aux);
   const table = Float32Array.from({ length: 256 }, (_, p) => pre(p));
   const x = new Float32Array(batch * px);
@@ -48,7 +49,7 @@ export function idxAccuracy(net: Symbol, params: { args: Record<string, NDArray>
   for (let start = 0; start + batch <= set.count; start += batch) {
     for (let i = 0; i < x.length; i++) x[i] = table[set.images[start * px + i]];
     exe.argDict.data.set(x);
-    const out = exe.forward(false)[0].hostData() as Float32Array;
+    const out = exe.forward(false)[0].toFloat64();
     const classes = out.length / batch;
     for (let i = 0; i < batch; i++) {
       let best = 0;

@@ -13,7 +13,7 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sym, Symbol, cpu, reference, nd, NDArray } from "../../index.js";
-import type { DType, Executor } from "../../index.js";
+import type { Context, DType, Executor } from "../../index.js";
 import "../../runtime/executor/compiled_binder.js";
 import { MODELS_DIR } from "../helpers/paths.js";
 
@@ -121,6 +121,8 @@ export interface CompareOptions extends FillOptions {
   params?: { args: Record<string, NDArray>; aux: Record<string, NDArray> };
   /** Which compiled variants to run (default both). */
   fuse?: boolean[];
+  /** Where the compiled runs go (default cpu()). */
+  ctx?: Context;
 }
 
 /** Worst errors found, in units of each array's scale (for the log). */
@@ -161,7 +163,7 @@ export function compareWithReference(net: Symbol, shapes: Record<string, number[
   const runs: RunValues[] = [];
   t0 = performance.now();
   for (const fuse of opts.fuse ?? [true, false]) {
-    const exe = net.simpleBind({ ctx: cpu(), shapes, gradReq, typeDict, compile: { fuse } });
+    const exe = net.simpleBind({ ctx: opts.ctx ?? cpu(), shapes, gradReq, typeDict, compile: { fuse } });
     for (const [k, v] of start) v.copyTo(exe.argDict[k]);
     for (const [k, v] of Object.entries(startAux)) exe.auxDict[k].set(v);
     exe.forward(opts.train);
@@ -170,7 +172,7 @@ export function compareWithReference(net: Symbol, shapes: Record<string, number[
     const where = fuse ? "fused" : "unfused";
     for (const g of ["outputs", "aux", "grads"] as const)
       for (const [k, w] of want[g]) {
-        const r = compare(got[g].get(k)!, w, scale[g].get(k)!, rel, `cpu (${where}) ${g === "aux" ? `aux ${k}` : k}`);
+        const r = compare(got[g].get(k)!, w, scale[g].get(k)!, rel, `${(opts.ctx ?? cpu()).toString()} (${where}) ${g === "aux" ? `aux ${k}` : k}`);
         if (g === "grads") report.backward = Math.max(report.backward, r);
         else report.forward = Math.max(report.forward, r);
       }

@@ -7,10 +7,10 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
 import { sym, Symbol, cpu, reference, nd, NDArray, withNameManager } from "../../index.js";
 import type { Executor } from "../../index.js";
 import "../../runtime/executor/compiled_binder.js";
+import { idxAccuracy, readIdxTestSet } from "./idx_data.js";
 import { smallClassifier, stackedLSTM, regressionLoss, fillRandom } from "../../examples/seed_networks.js";
 import { MODELS_DIR, SHARED_DATA } from "../helpers/paths.js";
 
@@ -117,32 +117,10 @@ function loadModel(name: string, epoch: string): { net: Symbol; args: Record<str
   return { net, args, aux };
 }
 
-function mnistTestSet(): { images: Buffer; labels: Buffer; count: number } {
-  const images = gunzipSync(readFileSync(join(SHARED_DATA, "mnist", "t10k-images-idx3-ubyte.gz")));
-  const labels = gunzipSync(readFileSync(join(SHARED_DATA, "mnist", "t10k-labels-idx1-ubyte.gz")));
-  expect(images.readUInt32BE(0)).to.equal(2051);
-  expect(labels.readUInt32BE(0)).to.equal(2049);
-  return { images, labels, count: images.readUInt32BE(4) };
-}
-
 /** Test-set accuracy on cpu(), pixels scaled to [0, 1]. */
 export function mnistAccuracy(name: string, epoch: string, batch = 500): number {
   const { net, args, aux } = loadModel(name, epoch);
-  const { images, labels, count } = mnistTestSet();
-  const exe = net.simpleBind({ ctx: cpu(), shapes: { data: [batch, 1, 28, 28] }, gradReq: "null" });
-  exe.copyParamsFrom(args, aux);
-  let correct = 0;
-  const x = new Float32Array(batch * 784);
-  for (let b = 0; b < count / batch; b++) {
-    for (let i = 0; i < x.length; i++) x[i] = images[16 + b * x.length + i] / 255;
-    exe.argDict.data.set(x);
-    const out = exe.forward(false)[0].toArray();
-    for (let i = 0; i < batch; i++) {
-      const row = out.slice(i * 10, i * 10 + 10);
-      if (row.indexOf(Math.max(...row)) === labels[8 + b * batch + i]) correct++;
-    }
-  }
-  return correct / count;
+  return idxAccuracy(net, { args, aux }, readIdxTestSet(join(SHARED_DATA, "mnist")), (p) => p / 255, batch);
 }
 
 describe("compiled executor (cpu, C++): shared MXNet models with weights", () => {

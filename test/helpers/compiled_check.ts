@@ -5,15 +5,19 @@
  * gradients with the reference run. Every op test gets this for free through op_check.
  */
 import { expect } from "chai";
-import { Symbol, cpu, NDArray } from "../../index.js";
+import { Symbol, cpu, gpu, NDArray } from "../../index.js";
 import type { DType, Executor } from "../../index.js";
 import "../../runtime/executor/compiled_binder.js";
 import { CompiledExecutor } from "../../runtime/executor/compiled.js";
+import { status } from "../../runtime/cuda/status.js";
+
+/** KILN_TEST_GPU_OPS=1 on a machine with a CUDA device: every graph also runs on gpu(0), fused. */
+const ON_GPU = process.env.KILN_TEST_GPU_OPS === "1" && status().available;
 
 /** Ops of graphs that could not be compiled yet (no compute rule), with the reason. */
 export const compiledSkipped = new Map<string, string>();
 /** Graphs compared (for the summary). */
-export const compiledChecked = { graphs: 0, random: 0 };
+export const compiledChecked = { graphs: 0, random: 0, gpu: 0 };
 
 /** Values of the reference executor's arrays before it ran. */
 export interface Snapshot {
@@ -55,12 +59,16 @@ export interface CompiledCheck {
 
 /** Compiles and runs the graph fused and unfused; compares with the reference values. */
 export function checkCompiled(c: CompiledCheck): void {
-  for (const fuse of [true, false]) {
+  const variants: { fuse: boolean; gpu: boolean }[] = [{ fuse: true, gpu: false }, { fuse: false, gpu: false }];
+  if (ON_GPU) variants.push({ fuse: true, gpu: true });
+  for (const { fuse, gpu: onGpu } of variants) {
     const typeDict: Record<string, DType> = {};
     for (const n of c.symbol.listArguments()) typeDict[n] = "float64";
     let exe: Executor;
     try {
-      exe = c.symbol.simpleBind({ ctx: cpu(), shapes: c.shapes, gradReq: c.gradReq, typeDict, compile: { backend: "interpret", fuse } });
+      exe = onGpu
+        ? c.symbol.simpleBind({ ctx: gpu(), shapes: c.shapes, gradReq: c.gradReq, typeDict, compile: { fuse } })
+        : c.symbol.simpleBind({ ctx: cpu(), shapes: c.shapes, gradReq: c.gradReq, typeDict, compile: { backend: "interpret", fuse } });
       for (const [k, v] of Object.entries(c.start.args)) exe.argDict[k].set(v);
       for (const [k, v] of Object.entries(c.start.aux)) exe.auxDict[k].set(v);
       (exe as CompiledExecutor).program(c.isTrain ? "train" : "forward");
@@ -72,7 +80,7 @@ export function checkCompiled(c: CompiledCheck): void {
       }
       throw err;
     }
-    const where = `compiled (${fuse ? "fused" : "unfused"})`;
+    const where = onGpu ? "gpu (fused)" : `compiled (${fuse ? "fused" : "unfused"})`;
     const outs = exe.forward(c.isTrain);
     if ((exe as CompiledExecutor).program(c.isTrain ? "train" : "forward").usesSeed) {
       // Random masks come from Philox, not the reference's generator: values differ by design.
@@ -89,6 +97,7 @@ export function checkCompiled(c: CompiledCheck): void {
       exe.backward(c.heads);
       for (const [k, v] of Object.entries(c.refGrads)) close(exe.gradDict[k].toArray(), v, `${where} gradient of ${k}`, tol);
     }
+    if (onGpu) compiledChecked.gpu++;
   }
   compiledChecked.graphs++;
 }
