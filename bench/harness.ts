@@ -169,8 +169,13 @@ export function randomArray(n: number, seed = 1, lo = -1, hi = 1): Float32Array 
   return out;
 }
 
+/** Tables printed so far; writeResult stores them in the JSON (bench/report.ts renders them for the README). */
+const printedTables: { title?: string; headers: string[]; rows: string[][] }[] = [];
+
 /** Prints rows as an aligned table (numbers right-aligned). */
-export function printTable(headers: string[], rows: (string | number)[][]): void {
+export function printTable(headers: string[], rows: (string | number)[][], title?: string): void {
+  printedTables.push({ title, headers, rows: rows.map((r) => r.map((c) => (typeof c === "number" ? formatNumber(c) : c))) });
+  if (title) console.log(`\n${title}`);
   const cells = rows.map((r) => r.map((c) => (typeof c === "number" ? formatNumber(c) : c)));
   const width = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? "").length)));
   const line = (r: string[]): string => r.map((c, i) => (typeof rows[0]?.[i] === "number" ? c.padStart(width[i]) : c.padEnd(width[i]))).join("  ");
@@ -194,7 +199,8 @@ export function writeResult(name: string, dev: BenchDevice, flags: BenchFlags, p
   const date = new Date().toISOString().slice(0, 10);
   mkdirSync(flags.outDir, { recursive: true });
   const file = join(flags.outDir, `${name}-${dev.slug}-${date}.json`);
-  const body = { bench: name, date: new Date().toISOString(), device: dev.info, flags: { repeats: flags.repeats, warmup: flags.warmup, quick: flags.quick }, ...payload };
+  const tables = printedTables.splice(0);
+  const body = { bench: name, date: new Date().toISOString(), device: dev.info, flags: { repeats: flags.repeats, warmup: flags.warmup, quick: flags.quick }, ...payload, tables };
   writeFileSync(file, JSON.stringify(body, null, 2) + "\n");
   console.log(`\nwrote ${file}`);
   return file;
