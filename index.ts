@@ -4,7 +4,16 @@
 import "./runtime/executor/reference.js";
 import "./runtime/executor/compiled_binder.js";
 
-export { sym } from "./compiler/symbol/sym.js";
+import { sym as symCore } from "./compiler/symbol/sym.js";
+import { fromONNX } from "./runtime/onnx_import.js";
+/**
+ * The symbol API: one typed function per operator (`sym.Convolution({...})`), plus Variable,
+ * Group, fromJSON, load and fromONNX (ONNX models in; fromONNX lives in the runtime because it
+ * returns the initializers as NDArrays).
+ */
+export const sym: typeof symCore & { fromONNX: typeof fromONNX } = Object.assign(symCore, { fromONNX });
+export { fromONNX };
+export type { FromOnnxOptions, FromOnnxResult } from "./runtime/onnx_import.js";
 export type { OpArgs, OpFunctions, VariableOptions } from "./compiler/symbol/sym.js";
 export { Symbol } from "./compiler/symbol/symbol.js";
 export { rnn } from "./compiler/rnn/index.js";

@@ -79,7 +79,7 @@ export function composeGroup(
     const rootShape = rootSt.stage.out.shape;
     if (rs.stage.out.shape.length !== rootShape.length || rs.stage.out.shape.some((d, i) => d !== rootShape[i]))
       return { ok: false, why: "epilogue changes the shape" };
-    const upstream = upstreamOf(stages, members, red);
+    const upstream = upstreamOf(stages, members, red, recomputed);
     if (upstream.size > 0 && (rs.pattern === "outEWiseFusable" || rs.pattern === "opaque")) return { ok: false, why: `${rs.op} takes no prologue` };
     const vars = rootSt.stage.vars;
     const env: InlineEnv = { stages, inlinable: (e) => upstream.has(e) || isRecomputed(e), external };
@@ -110,15 +110,22 @@ export function composeGroup(
 }
 
 /** Members that `to` reads, directly or through other members (its prologue). */
-function upstreamOf(stages: ReadonlyMap<number, EntryStage>, members: ReadonlySet<number>, to: number): Set<number> {
+function upstreamOf(stages: ReadonlyMap<number, EntryStage>, members: ReadonlySet<number>, to: number, recomputed: ReadonlySet<number>): Set<number> {
   const out = new Set<number>();
+  const seen = new Set<number>();
   const stack = [to];
   while (stack.length > 0) {
     const st = stages.get(stack.pop()!)!;
     for (const slot of st.reads) {
       const src = st.inputs[slot];
-      if (members.has(src) && !out.has(src)) {
+      if (seen.has(src)) continue;
+      // Members behind a recomputed entry (a transpose inlined into the reduction) are upstream too.
+      if (members.has(src)) {
+        seen.add(src);
         out.add(src);
+        stack.push(src);
+      } else if (recomputed.has(src)) {
+        seen.add(src);
         stack.push(src);
       }
     }

@@ -33,7 +33,9 @@ export function valueAt(env: InlineEnv, entry: number, index: readonly Expr[]): 
   const st = env.stages.get(entry);
   if (!st || st.stage.body.kind !== "map") throw new Error(`inline: entry ${entry} is not a map stage`);
   const bind = new Map<string, Expr>(st.stage.vars.map((v, d) => [v, index[d]]));
-  const value = rewriteLoads(env, st, substitute(st.stage.body.value, bind));
+  // Rewrite the producer's own loads first, then substitute: the index expressions bound in
+  // already hold loads in the consumer's numbering and must not be rewritten a second time.
+  const value = substitute(rewriteLoads(env, st, st.stage.body.value), bind);
   // A materialized integer output would be truncated on store; keep that when inlined.
   const t = st.stage.out.dtype;
   return isFloatDType(t) ? value : cast(t, value);
