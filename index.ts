@@ -52,3 +52,8 @@ export type { BindCompileOptions } from "./compiler/symbol/binding.js";
 export { Graph } from "./compiler/ir/graph.js";
 export { Node } from "./compiler/ir/node.js";
 export type { NodeEntry } from "./compiler/ir/node.js";
+export { Module, io, idx, init, optimizer, metric, callback, lrScheduler, random, saveCheckpoint, loadCheckpoint } from "./runtime/training/index.js";
+export type { ModuleOptions, BindOptions, InitParamsOptions, InitOptimizerOptions, FitOptions, EpochRecord, EvaluateResult } from "./runtime/training/index.js";
+export type { DataDesc, DataBatch, DataIter } from "./runtime/training/io.js";
+export type { EvalMetric } from "./runtime/training/metric.js";
+export type { BatchEndParam, BatchEndCallback, EpochEndCallback } from "./runtime/training/callback.js";

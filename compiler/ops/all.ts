@@ -10,5 +10,6 @@ import * as indexing from "./indexing.js";
 import * as linalg from "./linalg.js";
 import * as nn from "./nn.js";
 import * as random from "./random.js";
+import * as optimizer from "./optimizer.js";
 
-export const ALL_OP_MODULES = [structure, elemwiseBinary, elemwiseUnary, scalar, broadcast, reduce, shapeOps, indexing, linalg, nn, random] as const;
+export const ALL_OP_MODULES = [structure, elemwiseBinary, elemwiseUnary, scalar, broadcast, reduce, shapeOps, indexing, linalg, nn, random, optimizer] as const;

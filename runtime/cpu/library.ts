@@ -65,6 +65,10 @@ export class CpuLibrary {
 
   /** dlopens the shared library at `path` (a verified cache file). */
   constructor(readonly path: string) {
+    // OpenMP's default spin-waiting between kernels costs more than it saves when Node and other
+    // processes share the cores (13× slower MLP batches on a busy 2-core machine); libgomp reads
+    // this when the first OpenMP library loads. Set OMP_WAIT_POLICY=active to override.
+    process.env.OMP_WAIT_POLICY ??= "passive";
     this.addon = loadNative();
     this.handle = this.addon.cpuOpen(path);
   }
