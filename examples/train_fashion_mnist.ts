@@ -221,7 +221,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), log:
       wd: o.wd,
       lr_scheduler: o.lrFactor < 1 ? new lrScheduler.FactorScheduler({ step: batches, factor: o.lrFactor }) : undefined,
     },
-    initializer: new init.Xavier("gaussian", "in", 2),
+    initializer: new init.Xavier({ rnd_type: "gaussian", factor_type: "in", magnitude: 2 }),
     batchEndCallback: progress,
     epochEndCallback: callback.doCheckpoint(ckptPrefix, 1, { log }),
   });

@@ -119,7 +119,18 @@ export class Xavier extends Initializer {
   readonly factorType: XavierFactorType;
   readonly magnitude: number;
 
-  constructor(rndType: XavierRndType = "uniform", factorType: XavierFactorType = "avg", magnitude = 3) {
+  /** MXNet's keyword form `new Xavier({ rnd_type: "gaussian", factor_type: "in", magnitude: 2 })`, or positional. */
+  constructor(opts?: { rnd_type?: XavierRndType; factor_type?: XavierFactorType; magnitude?: number });
+  constructor(rndType?: XavierRndType, factorType?: XavierFactorType, magnitude?: number);
+  constructor(
+    first: XavierRndType | { rnd_type?: XavierRndType; factor_type?: XavierFactorType; magnitude?: number } = "uniform",
+    factor: XavierFactorType = "avg",
+    mag = 3,
+  ) {
+    const o = typeof first === "object" ? first : { rnd_type: first, factor_type: factor, magnitude: mag };
+    const rndType = o.rnd_type ?? "uniform";
+    const factorType = o.factor_type ?? "avg";
+    const magnitude = o.magnitude ?? 3;
     super({ rnd_type: rndType, factor_type: factorType, magnitude });
     if (rndType !== "uniform" && rndType !== "gaussian") throw new KilnError(`Xavier: rnd_type must be "uniform" or "gaussian", got ${JSON.stringify(rndType)}`);
     if (factorType !== "avg" && factorType !== "in" && factorType !== "out")
@@ -150,7 +161,12 @@ export class Xavier extends Initializer {
 /** He/MSRA for PReLU nets: Xavier "gaussian" with magnitude 2/(1 + slope²). */
 export class MSRAPrelu extends Xavier {
   readonly slope: number;
-  constructor(factorType: XavierFactorType = "avg", slope = 0.25) {
+  /** MXNet's keyword form `new MSRAPrelu({ factor_type: "in", slope: 0 })`, or positional. */
+  constructor(opts?: { factor_type?: XavierFactorType; slope?: number });
+  constructor(factorType?: XavierFactorType, slope?: number);
+  constructor(first: XavierFactorType | { factor_type?: XavierFactorType; slope?: number } = "avg", slopeArg = 0.25) {
+    const factorType = (typeof first === "object" ? first.factor_type : first) ?? "avg";
+    const slope = (typeof first === "object" ? first.slope : slopeArg) ?? 0.25;
     super("gaussian", factorType, 2 / (1 + slope * slope));
     this.slope = slope;
     for (const k of Object.keys(this.kwargs)) delete this.kwargs[k];

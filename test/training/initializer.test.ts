@@ -243,3 +243,16 @@ describe("training/random", () => {
     expect(() => a.seed(1.5)).to.throw("seed");
   });
 });
+
+describe("training/initializer keyword forms", () => {
+  it("Xavier and MSRAPrelu take MXNet's keyword object as well as positional arguments", () => {
+    const a = new Xavier({ rnd_type: "gaussian", factor_type: "in", magnitude: 2 });
+    const b = new Xavier("gaussian", "in", 2);
+    expect([a.rndType, a.factorType, a.magnitude]).to.deep.equal([b.rndType, b.factorType, b.magnitude]);
+    expect(a.dumps()).to.equal(b.dumps());
+    expect(new Xavier({}).magnitude).to.equal(3);
+    const m = new MSRAPrelu({ factor_type: "in", slope: 0 });
+    expect([m.factorType, m.slope, m.magnitude]).to.deep.equal(["in", 0, 2]);
+    expect(() => new Xavier({ rnd_type: "bogus" as "uniform" })).to.throw(/rnd_type/);
+  });
+});
