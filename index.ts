@@ -57,3 +57,5 @@ export type { ModuleOptions, BindOptions, InitParamsOptions, InitOptimizerOption
 export type { DataDesc, DataBatch, DataIter } from "./runtime/training/io.js";
 export type { EvalMetric } from "./runtime/training/metric.js";
 export type { BatchEndParam, BatchEndCallback, EpochEndCallback } from "./runtime/training/callback.js";
+export { exportModel, exportCommand, loadExportedModel } from "./runtime/export/index.js";
+export type { ExportOptions, ExportResult, ExportedModel, ExportParams, ExportTarget, TensorSpec } from "./runtime/export/index.js";
