@@ -13,6 +13,7 @@ import { fromONNX } from "./runtime/onnx_import.js";
  */
 export const sym: typeof symCore & { fromONNX: typeof fromONNX } = Object.assign(symCore, { fromONNX });
 export { fromONNX };
+export { toONNX } from "./compiler/onnx/export/index.js";
 export type { FromOnnxOptions, FromOnnxResult } from "./runtime/onnx_import.js";
 export type { OpArgs, OpFunctions, VariableOptions } from "./compiler/symbol/sym.js";
 export { Symbol } from "./compiler/symbol/symbol.js";

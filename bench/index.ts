@@ -20,6 +20,7 @@ export const BENCHES: readonly BenchProgram[] = [
   { name: "gemm_conv", gpu: true, describe: "FullyConnected and convolution shapes (fp32, TF32) vs cuBLAS/cuDNN through PyTorch" },
   { name: "end_to_end", gpu: true, describe: "training steps (MLP, LeNet, ResNet-18) and ResNet-50 inference, images/s vs PyTorch" },
   { name: "memory", gpu: true, describe: "ResNet-50 training memory: planned arena vs naive vs PyTorch, with and without mirroring" },
+  { name: "cpu_inference", gpu: false, describe: "MNIST models and ResNet-18 inference on cpu() (generated C++) vs ONNX Runtime (onnxruntime-node): images/s, outputs compared" },
   { name: "compile_time", gpu: false, describe: "graph passes, code generation, NVRTC/C++ compile cold vs warm vs disk cache" },
   { name: "memory_fusion", gpu: false, describe: "planned memory and kernel counts of every shared model (compile only)" },
   { name: "gemm_cpu", gpu: false, describe: "the C++ GEMM schedule vs the plain reduction schedule on cpu()" },
