@@ -63,6 +63,21 @@ const DERIVATIVE_EXPR: Record<ActType, (x: Expr) => Expr> = {
   },
 };
 
+/**
+ * Types whose derivative is a function of the output y, as MXNet computes them: backward then
+ * reads y (which forward keeps anyway) instead of x, so x need not be kept for backward and a
+ * convolution or FC feeding the activation can take it as an epilogue in training too.
+ */
+const FROM_OUTPUT: Partial<Record<ActType, { value: (y: number) => number; expr: (y: Expr) => Expr }>> = {
+  relu: { value: (y) => (y > 0 ? 1 : 0), expr: (y) => E.select(E.gt(y, 0), num(1), num(0)) },
+  sigmoid: { value: (y) => y * (1 - y), expr: (y) => E.mul(y, E.sub(1, y)) },
+  tanh: { value: (y) => 1 - y * y, expr: (y) => E.sub(1, E.mul(y, y)) },
+  // y = log(1 + eˣ): dy/dx = σ(x) = 1 − e^(−y)
+  softrelu: { value: (y) => -Math.expm1(-y), expr: (y) => E.neg(E.fn("expm1", E.neg(y))) },
+  // y = −log(1 + e^(−x)): dy/dx = σ(−x) = 1 − e^y
+  log_sigmoid: { value: (y) => -Math.expm1(y), expr: (y) => E.neg(E.fn("expm1", y)) },
+};
+
 export const Activation = defineOp({
   name: "Activation",
   doc: "Elementwise activation: relu, sigmoid, tanh, softrelu (log(1+eˣ)), softsign (x/(1+|x|)), log_sigmoid, mish.",
@@ -71,25 +86,27 @@ export const Activation = defineOp({
   ...singleOutput,
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
-  gradient: (g) => [g.op1("_backward_Activation", [g.ograd(), g.input(0)], g.params)],
+  gradient: (g) => [g.op1("_backward_Activation", [g.ograd(), FROM_OUTPUT[g.params.act_type as ActType] ? g.output(0) : g.input(0)], g.params)],
   compute: (ctx: ComputeCtx, p): StageBody[] => [{ kind: "map", value: FORWARD_EXPR[p.act_type](ctx.inputs[0].at(ctx.index())) }],
   forward: (p, [x]) => [x.map(FORWARD[p.act_type])],
 });
 
 export const backwardActivation = defineOp({
   name: "_backward_Activation",
-  doc: "Gradient of Activation: ograd · act'(data).",
+  doc: "Gradient of Activation: ograd · act'(x), from the output y for relu, sigmoid, tanh, softrelu and log_sigmoid (as MXNet), else from the input x.",
   params: actParams,
+  // "data" is the activation's output y for the FROM_OUTPUT types and its input x otherwise.
   inputs: ["ograd", "data"],
   ...singleOutput,
   pattern: "elemwise",
   inferShape: (ctx) => sameShape(ctx),
   compute: (ctx: ComputeCtx, p): StageBody[] => {
     const i = ctx.index();
-    return [{ kind: "map", value: E.mul(ctx.inputs[0].at(i), DERIVATIVE_EXPR[p.act_type](ctx.inputs[1].at(i))) }];
+    const d = FROM_OUTPUT[p.act_type]?.expr ?? DERIVATIVE_EXPR[p.act_type];
+    return [{ kind: "map", value: E.mul(ctx.inputs[0].at(i), d(ctx.inputs[1].at(i))) }];
   },
   forward: (p, [og, x]) => {
-    const d = DERIVATIVE[p.act_type];
+    const d = FROM_OUTPUT[p.act_type]?.value ?? DERIVATIVE[p.act_type];
     return [new Tensor(x.shape, x.data.map((v, i) => og.data[i] * d(v)))];
   },
 });
