@@ -73,3 +73,20 @@ def try_compile(torch, fn, **kw):
         return torch.compile(fn, **kw), None
     except Exception as e:  # pragma: no cover
         return None, str(e)[:300]
+
+
+def time_cupy(cp, fn, warmup, repeats, inner=1):
+    """Milliseconds per call of fn on CuPy's current stream, timed like time_cuda."""
+    for _ in range(warmup):
+        fn()
+    cp.cuda.Device().synchronize()
+    samples = []
+    for _ in range(repeats):
+        start, end = cp.cuda.Event(), cp.cuda.Event()
+        start.record()
+        for _ in range(inner):
+            fn()
+        end.record()
+        end.synchronize()
+        samples.append(cp.cuda.get_elapsed_time(start, end) / inner)
+    return summarize(samples)

@@ -61,22 +61,6 @@ def cupy_kernel(cp, ops, broadcast, name):
     return cp.ElementwiseKernel(params, "float32 out", body, name)
 
 
-def time_cupy(cp, fn, warmup, repeats, inner):
-    for _ in range(warmup):
-        fn()
-    cp.cuda.Device().synchronize()
-    samples = []
-    for _ in range(repeats):
-        start, end = cp.cuda.Event(), cp.cuda.Event()
-        start.record()
-        for _ in range(inner):
-            fn()
-        end.record()
-        end.synchronize()
-        samples.append(cp.cuda.get_elapsed_time(start, end) / inner)
-    return summarize(samples)
-
-
 def main():
     warmup, repeats = max(3, int(spec.get("warmup", 3))), max(1, int(spec.get("repeats", 20)))
     try:

@@ -14,22 +14,6 @@ import torch.nn.functional as F  # noqa: E402
 EPS = float(spec.get("eps", 1e-5))
 
 
-def time_cupy(cp, fn, warmup, repeats, inner):
-    for _ in range(warmup):
-        fn()
-    cp.cuda.Device().synchronize()
-    samples = []
-    for _ in range(repeats):
-        start, end = cp.cuda.Event(), cp.cuda.Event()
-        start.record()
-        for _ in range(inner):
-            fn()
-        end.record()
-        end.synchronize()
-        samples.append(cp.cuda.get_elapsed_time(start, end) / inner)
-    return summarize(samples)
-
-
 def layer_norm_expr(x, g, b):
     """(x - mean) / sqrt(var + eps) * g + b over the last axis: the graph Kiln builds from sym ops."""
     mean = x.mean(-1, keepdim=True)
