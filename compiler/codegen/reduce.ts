@@ -77,9 +77,15 @@ export function renderReduce(p: Prepared): KernelSource {
   const A: FloatType = vt === "lit" ? p.outFloat : isFloat(vt) ? (vt as FloatType) : typer.env.promote;
   const inner = b.axes.filter((a) => a.extent > 1);
   const last = inner[inner.length - 1];
-  const contiguous = last !== undefined && loadsOf(b.value).some((l) => coefficient(flatOffset(l.index.map(foldIndex), p.stage.inputs[l.tensor].shape), last.name) === 1);
-  const sched = spec.reduceSchedule({ outputs: outG.total, extent: red.total, contiguous });
-  const merging = sched.kind !== "serial" && red.total > 0;
+  const unitStride = (axis: string): boolean =>
+    loadsOf(b.value).some((l) => coefficient(flatOffset(l.index.map(foldIndex), p.stage.inputs[l.tensor].shape), axis) === 1);
+  const contiguous = last !== undefined && unitStride(last.name);
+  const outInner = p.outAxes.filter((a) => a.extent > 1);
+  const outLast = outInner[outInner.length - 1];
+  const outputsContiguous = outLast !== undefined && unitStride(outLast.name);
+  const sched = spec.reduceSchedule({ outputs: outG.total, extent: red.total, contiguous, outputsContiguous });
+  // Chunks and blocks merge partial states; the column schedule runs each output serially.
+  const merging = (sched.kind === "chunked" || sched.kind === "block") && red.total > 0;
   const idxName = cName(indexType);
   const st = stateOf(b.op, A, spec, idxName, merging);
 
@@ -108,7 +114,8 @@ export function renderReduce(p: Prepared): KernelSource {
     ...signatureFields(p, threads),
     size: sizeLiteral(outG.total, indexType),
     extent: sizeLiteral(red.total, indexType),
-    parallel: sched.kind === "serial" && sched.parallel,
+    parallel: (sched.kind === "serial" || sched.kind === "columns") && sched.parallel,
+    columns: sched.kind === "columns" ? sched.columns : 0,
     simd: sched.kind === "serial" && (b.op === "sum" || b.op === "prod") ? `${b.op === "sum" ? "+" : "*"}:acc` : "",
     chunks,
     chunk: sizeLiteral(chunks ? Math.ceil(red.total / chunks) : 0, indexType),

@@ -19,6 +19,8 @@ export type Target = "cpp" | "cuda";
 export type ReduceSchedule =
   | { readonly kind: "serial"; readonly parallel: boolean }
   | { readonly kind: "chunked"; readonly chunks: number }
+  /** C++: blocks of `columns` adjacent outputs walk a strided reduction together (column sums). */
+  | { readonly kind: "columns"; readonly columns: number; readonly parallel: boolean }
   | { readonly kind: "block"; readonly threads: number };
 
 /** A reduction's sizes as the schedule sees them. */
@@ -27,6 +29,8 @@ export interface ReduceShape {
   readonly extent: number;
   /** The value's main load walks the reduction's innermost axis with unit stride. */
   readonly contiguous: boolean;
+  /** Adjacent outputs read adjacent elements (the outputs' innermost axis has unit stride in a load). */
+  readonly outputsContiguous?: boolean;
 }
 
 /** A contraction's sizes as the GEMM schedule sees them (contraction.ts). */
@@ -165,8 +169,12 @@ export const CPP: TargetSpec = {
   blockThreads: 1,
   maxBlocks: 1,
   parallelMin: 1 << 15,
-  reduceSchedule({ outputs, extent }) {
+  reduceSchedule({ outputs, extent, contiguous, outputsContiguous }) {
     const work = outputs * extent;
+    // A column reduction: walking each output's strided reduction touches a new cache line per
+    // element; blocks of adjacent outputs stepping through the reduction together read lines whole.
+    if (!contiguous && outputsContiguous && outputs >= 8 && extent >= 8)
+      return { kind: "columns", columns: 64, parallel: work >= CPP.parallelMin && outputs > 64 };
     if (work < CPP.parallelMin) return { kind: "serial", parallel: false };
     // Too few outputs to occupy the cores, and a long reduction: parallelize within it.
     if (outputs < 32 && extent >= CPP.parallelMin) return { kind: "chunked", chunks: 64 };
