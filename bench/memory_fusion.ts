@@ -16,6 +16,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { sym, Symbol } from "../index.js";
 import { compileSymbol, CompiledSymbol } from "../runtime/executor/compile_symbol.js";
 import { findPackageRoot } from "../runtime/native/loader.js";
+import { USUAL_SHAPES } from "../test/executor/shared_model_cases.js";
 
 const root = findPackageRoot(dirname(fileURLToPath(import.meta.url))) ?? process.cwd();
 const modelsDir = process.env.KILN_SHARED_DATA ? join(process.env.KILN_SHARED_DATA, "mxnet-models") : join(root, "..", "shared", "data", "mxnet-models");
@@ -75,31 +76,10 @@ function measure(model: string, net: Symbol, mode: "inference" | "training", opt
   };
 }
 
-/** Input shapes of each shared symbol file, as test/mxnet_models.test.ts infers them. */
+/** Input shapes of each shared symbol file (the table the compile-only tests use). */
 function usualShapes(model: string): Record<string, number[]> {
-  const image = (n: number, c: number, h: number): Record<string, number[]> => ({ data: [n, c, h, h] });
-  if (model === "char-lstm-obama") {
-    const shapes: Record<string, number[]> = {};
-    for (let t = 0; t < 129; t++) shapes[`data/${t}`] = [32];
-    for (let l = 0; l < 3; l++) for (const s of ["h", "c"]) shapes[`l${l}_init_${s}`] = [32, 512];
-    return shapes;
-  }
-  const table: Record<string, Record<string, number[]>> = {
-    "2-layer-mlp": image(1, 3, 224),
-    mnist: image(1, 1, 28),
-    "fashion-mnist": image(1, 1, 28),
-    lenet: image(1, 1, 28),
-    "legacy-mlp-v0.8": { data: [8, 784] },
-    "squeezenet-v1.1": image(1, 3, 224),
-    "resnet-18": image(2, 3, 224),
-    "resnet-50": image(1, 3, 224),
-    "resnet-152": image(1, 3, 224),
-    "inception-bn-100": image(1, 3, 224),
-    mobilenet_v2: image(1, 3, 224),
-    "vgg16-reduced": image(32, 3, 300),
-  };
-  const s = table[model];
-  if (!s) throw new Error(`memory_fusion: no usual input shape for ${model}-symbol.json; add it to usualShapes`);
+  const s = USUAL_SHAPES[model];
+  if (!s) throw new Error(`memory_fusion: no usual input shape for ${model}-symbol.json; add it to test/executor/shared_model_cases.ts`);
   return s;
 }
 

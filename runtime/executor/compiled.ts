@@ -9,7 +9,7 @@
  * segment, backward() its backward segment.
  */
 import type { Symbol } from "../../compiler/symbol/symbol.js";
-import type { BindCompileOptions, Executor, GradReq } from "../../compiler/symbol/binding.js";
+import type { BindCompileOptions, Executor } from "../../compiler/symbol/binding.js";
 import { shapeToString, shapesEqual } from "../../compiler/base/shape.js";
 import type { DType } from "../../compiler/base/dtype.js";
 import { KilnError } from "../../compiler/base/errors.js";
@@ -17,7 +17,8 @@ import { compileGraph } from "../../compiler/passes/pipeline.js";
 import type { Program, MemoryReport } from "../../compiler/passes/program.js";
 import { NDArray } from "../ndarray.js";
 import { Context } from "../context.js";
-import { ExecPlan, BoundArrays, makePlan, allocateForSimpleBind } from "./bind_plan.js";
+import { BoundArrays } from "./bind_plan.js";
+import { BoundExecutor } from "./bound_executor.js";
 import { Backend, ExecArrays, PreparedProgram } from "./compiled_backend.js";
 import { CompileOptions, Variant, VariantInputs, variantRequest } from "./compiled_request.js";
 import { interpretBackend, cppBackend } from "./compiled_host.js";
@@ -67,9 +68,8 @@ function backendFor(ctx: Context, options: CompiledExecutorOptions): Backend {
   return cudaBackend(ctx.deviceId, { tf32: options.tf32, fastMath: options.fastMath, cudaGraphs: options.cudaGraphs });
 }
 
-export class CompiledExecutor implements Executor {
+export class CompiledExecutor extends BoundExecutor {
   readonly outputs: NDArray[];
-  private readonly plan: ExecPlan;
   private readonly backend: Backend;
   private readonly inputs: VariantInputs;
   private readonly prepared = new Map<Variant, PreparedProgram>();
@@ -80,14 +80,14 @@ export class CompiledExecutor implements Executor {
   private lastVariant: Variant | undefined;
 
   constructor(
-    readonly symbol: Symbol,
-    readonly ctx: Context,
-    private readonly arrays: BoundArrays,
+    symbol: Symbol,
+    ctx: Context,
+    arrays: BoundArrays,
     private readonly options: CompiledExecutorOptions = {},
   ) {
     if (ctx.deviceType === "reference") throw new KilnError("the compiled executor runs on cpu() or gpu(); reference() has its own");
+    super(symbol, ctx, arrays);
     this.backend = backendFor(ctx, options);
-    this.plan = makePlan(symbol, arrays.gradReqs);
     const shapes: Record<string, readonly number[]> = {};
     const types: Record<string, DType> = {};
     this.plan.argNames.forEach((n, i) => ((shapes[n] = arrays.args[i].shape), (types[n] = arrays.args[i].dtype)));
@@ -108,31 +108,6 @@ export class CompiledExecutor implements Executor {
     this.heads = this.plan.headGradNodes.map((h, i) => (h ? new NDArray(this.outputs[i].shape, this.outputs[i].dtype, ctx) : undefined));
     this.seed = new NDArray([1], "int64", ctx);
     this.seedValue = options.seed ?? 0;
-  }
-
-  get argArrays(): NDArray[] {
-    return [...this.arrays.args];
-  }
-  get gradArrays(): (NDArray | null)[] {
-    return [...this.arrays.grads];
-  }
-  get auxArrays(): NDArray[] {
-    return [...this.arrays.aux];
-  }
-  get argDict(): Record<string, NDArray> {
-    return Object.fromEntries(this.plan.argNames.map((n, i) => [n, this.arrays.args[i]]));
-  }
-  get gradDict(): Record<string, NDArray> {
-    return Object.fromEntries(this.plan.argNames.flatMap((n, i) => (this.arrays.grads[i] ? [[n, this.arrays.grads[i]!]] : [])));
-  }
-  get auxDict(): Record<string, NDArray> {
-    return Object.fromEntries(this.plan.auxNames.map((n, i) => [n, this.arrays.aux[i]]));
-  }
-  get outputDict(): Record<string, NDArray> {
-    return Object.fromEntries(this.plan.outputNames.map((n, i) => [n, this.outputs[i]]));
-  }
-  get gradReqs(): GradReq[] {
-    return [...this.arrays.gradReqs];
   }
 
   /** The compiled program of a variant (compiling it now if needed). */
@@ -159,16 +134,7 @@ export class CompiledExecutor implements Executor {
   }
 
   forward(isTrain = false, feeds: Record<string, NDArray | ArrayLike<number>> = {}): NDArray[] {
-    for (const [name, v] of Object.entries(feeds)) {
-      const i = this.plan.argNames.indexOf(name);
-      if (i < 0) throw new KilnError(`forward: "${name}" is not an argument (arguments: ${this.plan.argNames.join(", ")})`);
-      const dst = this.arrays.args[i];
-      if (v instanceof NDArray) {
-        if (!shapesEqual(v.shape, dst.shape))
-          throw new KilnError(`Shape not match! Argument ${name}, need: ${shapeToString(dst.shape)}, received: ${shapeToString(v.shape)}`);
-        v.copyTo(dst);
-      } else dst.set(v);
-    }
+    this.feed(feeds);
     const variant: Variant = isTrain ? "train" : "forward";
     const p = this.prepare(variant);
     if (p.program.usesSeed) this.seed.set([this.seedValue++]);
@@ -236,43 +202,7 @@ export class CompiledExecutor implements Executor {
   }
 
   reshape(shapes: Record<string, readonly number[]>): Executor {
-    const share = new Map<string, NDArray>();
-    this.plan.argNames.forEach((n, i) => {
-      if (!(n in shapes)) {
-        share.set(n, this.arrays.args[i]);
-        if (this.arrays.grads[i]) share.set(`grad:${n}`, this.arrays.grads[i]!);
-      }
-    });
-    this.plan.auxNames.forEach((n, i) => share.set(n, this.arrays.aux[i]));
-    const gradReq = Object.fromEntries(this.plan.argNames.map((n, i) => [n, this.arrays.gradReqs[i]]));
-    const typeDict = Object.fromEntries(this.plan.argNames.map((n, i) => [n, this.arrays.args[i].dtype]));
-    const arrays = allocateForSimpleBind(this.symbol, { ctx: this.ctx, shapes, gradReq, typeDict }, this.ctx, share);
-    arrays.args.forEach((a, i) => {
-      const n = this.plan.argNames[i];
-      if (!(n in shapes) && a !== share.get(n))
-        throw new KilnError(`reshape: parameter ${n} would change shape from ${shapeToString(share.get(n)!.shape)} to ${shapeToString(a.shape)}`);
-    });
-    return new CompiledExecutor(this.symbol, this.ctx, arrays, this.options);
-  }
-
-  copyParamsFrom(argParams: Record<string, NDArray>, auxParams: Record<string, NDArray> = {}, allowExtra = false): void {
-    const copy = (names: string[], arrays: NDArray[], params: Record<string, NDArray>, what: string): void => {
-      for (const [k, v] of Object.entries(params)) {
-        const i = names.indexOf(k);
-        if (i < 0) {
-          if (allowExtra) continue;
-          throw new KilnError(`copyParamsFrom: ${what} "${k}" is not in this executor (set allowExtra to skip it)`);
-        }
-        if (!shapesEqual(v.shape, arrays[i].shape))
-          throw new KilnError(`copyParamsFrom: ${k} has shape ${shapeToString(v.shape)}, the executor's is ${shapeToString(arrays[i].shape)}`);
-      }
-      for (const [k, v] of Object.entries(params)) {
-        const i = names.indexOf(k);
-        if (i >= 0) v.copyTo(arrays[i]);
-      }
-    };
-    copy(this.plan.argNames, this.arrays.args, argParams, "argument");
-    copy(this.plan.auxNames, this.arrays.aux, auxParams, "aux state");
+    return new CompiledExecutor(this.symbol, this.ctx, this.reshapedArrays(shapes), this.options);
   }
 
   /** Releases device memory and modules of the compiled programs. */

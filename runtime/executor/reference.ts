@@ -3,7 +3,7 @@
  * with each op row's reference implementation. The oracle for every other device.
  */
 import type { Symbol } from "../../compiler/symbol/symbol.js";
-import type { BindArgs, Executor, GradReq, SimpleBindArgs } from "../../compiler/symbol/binding.js";
+import type { BindArgs, Executor, SimpleBindArgs } from "../../compiler/symbol/binding.js";
 import { registerBinder } from "../../compiler/symbol/binding.js";
 import { Node } from "../../compiler/ir/node.js";
 import { Shape, shapeToString, shapesEqual } from "../../compiler/base/shape.js";
@@ -13,12 +13,12 @@ import { Tensor } from "../../compiler/ops/tensor.js";
 import { RefCtx } from "../../compiler/ops/registry.js";
 import { NDArray } from "../ndarray.js";
 import { Context } from "../context.js";
-import { ExecPlan, BoundArrays, makePlan, checkBindArrays, allocateForSimpleBind } from "./bind_plan.js";
+import { BoundArrays, checkBindArrays, allocateForSimpleBind } from "./bind_plan.js";
+import { BoundExecutor } from "./bound_executor.js";
 import { SeededRandom } from "./seeded_random.js";
 
-export class ReferenceExecutor implements Executor {
+export class ReferenceExecutor extends BoundExecutor {
   readonly outputs: NDArray[];
-  private readonly plan: ExecPlan;
   private readonly entryShapes: (Shape | undefined)[];
   private readonly varArray = new Map<Node, NDArray>();
   /** Values of the last forward pass, kept for backward. */
@@ -28,14 +28,9 @@ export class ReferenceExecutor implements Executor {
   private trained = false;
   private readonly rng: SeededRandom;
 
-  constructor(
-    readonly symbol: Symbol,
-    readonly ctx: Context,
-    private readonly arrays: BoundArrays,
-    seed = 0,
-  ) {
+  constructor(symbol: Symbol, ctx: Context, arrays: BoundArrays, seed = 0) {
+    super(symbol, ctx, arrays);
     this.rng = new SeededRandom(seed);
-    this.plan = makePlan(symbol, arrays.gradReqs);
     const g = this.plan.graph;
     const known = new Map<string, Shape>();
     const byName = new Map<string, NDArray>();
@@ -65,42 +60,8 @@ export class ReferenceExecutor implements Executor {
     });
   }
 
-  get argArrays(): NDArray[] {
-    return [...this.arrays.args];
-  }
-  get gradArrays(): (NDArray | null)[] {
-    return [...this.arrays.grads];
-  }
-  get auxArrays(): NDArray[] {
-    return [...this.arrays.aux];
-  }
-  get argDict(): Record<string, NDArray> {
-    return Object.fromEntries(this.plan.argNames.map((n, i) => [n, this.arrays.args[i]]));
-  }
-  get gradDict(): Record<string, NDArray> {
-    return Object.fromEntries(this.plan.argNames.flatMap((n, i) => (this.arrays.grads[i] ? [[n, this.arrays.grads[i]!]] : [])));
-  }
-  get auxDict(): Record<string, NDArray> {
-    return Object.fromEntries(this.plan.auxNames.map((n, i) => [n, this.arrays.aux[i]]));
-  }
-  get outputDict(): Record<string, NDArray> {
-    return Object.fromEntries(this.plan.outputNames.map((n, i) => [n, this.outputs[i]]));
-  }
-  get gradReqs(): GradReq[] {
-    return [...this.arrays.gradReqs];
-  }
-
   forward(isTrain = false, feeds: Record<string, NDArray | ArrayLike<number>> = {}): NDArray[] {
-    for (const [name, v] of Object.entries(feeds)) {
-      const i = this.plan.argNames.indexOf(name);
-      if (i < 0) throw new KilnError(`forward: "${name}" is not an argument (arguments: ${this.plan.argNames.join(", ")})`);
-      const dst = this.arrays.args[i];
-      if (v instanceof NDArray) {
-        if (!shapesEqual(v.shape, dst.shape))
-          throw new KilnError(`Shape not match! Argument ${name}, need: ${shapeToString(dst.shape)}, received: ${shapeToString(v.shape)}`);
-        v.copyTo(dst);
-      } else dst.set(v);
-    }
+    this.feed(feeds);
     const g = this.plan.forwardGraph;
     const values = new Array<Tensor | undefined>(this.plan.graph.numEntries);
     const auxWrites: [NDArray, Tensor][] = [];
@@ -208,42 +169,7 @@ export class ReferenceExecutor implements Executor {
   }
 
   reshape(shapes: Record<string, readonly number[]>): Executor {
-    const share = new Map<string, NDArray>();
-    this.plan.argNames.forEach((n, i) => {
-      if (!(n in shapes)) {
-        share.set(n, this.arrays.args[i]);
-        if (this.arrays.grads[i]) share.set(`grad:${n}`, this.arrays.grads[i]!);
-      }
-    });
-    this.plan.auxNames.forEach((n, i) => share.set(n, this.arrays.aux[i]));
-    const gradReq = Object.fromEntries(this.plan.argNames.map((n, i) => [n, this.arrays.gradReqs[i]]));
-    const arrays = allocateForSimpleBind(this.symbol, { ctx: this.ctx, shapes, gradReq }, this.ctx, share);
-    arrays.args.forEach((a, i) => {
-      const n = this.plan.argNames[i];
-      if (!(n in shapes) && a !== share.get(n))
-        throw new KilnError(`reshape: parameter ${n} would change shape from ${shapeToString(share.get(n)!.shape)} to ${shapeToString(a.shape)}`);
-    });
-    return new ReferenceExecutor(this.symbol, this.ctx, arrays);
-  }
-
-  copyParamsFrom(argParams: Record<string, NDArray>, auxParams: Record<string, NDArray> = {}, allowExtra = false): void {
-    const copy = (names: string[], arrays: NDArray[], params: Record<string, NDArray>, what: string): void => {
-      for (const [k, v] of Object.entries(params)) {
-        const i = names.indexOf(k);
-        if (i < 0) {
-          if (allowExtra) continue;
-          throw new KilnError(`copyParamsFrom: ${what} "${k}" is not in this executor (set allowExtra to skip it)`);
-        }
-        if (!shapesEqual(v.shape, arrays[i].shape))
-          throw new KilnError(`copyParamsFrom: ${k} has shape ${shapeToString(v.shape)}, the executor's is ${shapeToString(arrays[i].shape)}`);
-      }
-      for (const [k, v] of Object.entries(params)) {
-        const i = names.indexOf(k);
-        if (i >= 0) v.copyTo(arrays[i]);
-      }
-    };
-    copy(this.plan.argNames, this.arrays.args, argParams, "argument");
-    copy(this.plan.auxNames, this.arrays.aux, auxParams, "aux state");
+    return new ReferenceExecutor(this.symbol, this.ctx, this.reshapedArrays(shapes));
   }
 }
 

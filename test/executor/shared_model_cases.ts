@@ -17,6 +17,23 @@ export function charLstmShapes(batch: number): Record<string, number[]> {
 
 export const image = (n: number, c: number, h: number, w = h): Record<string, number[]> => ({ data: [n, c, h, w] });
 
+/** Each shared symbol file's usual input (as test/mxnet_models infers it): the compile-only tests and bench/memory_fusion use these. */
+export const USUAL_SHAPES: Readonly<Record<string, Record<string, number[]>>> = {
+  "2-layer-mlp": image(1, 3, 224),
+  mnist: image(1, 1, 28),
+  "fashion-mnist": image(1, 1, 28),
+  lenet: image(1, 1, 28),
+  "legacy-mlp-v0.8": { data: [8, 784] },
+  "squeezenet-v1.1": image(1, 3, 224),
+  "resnet-18": image(2, 3, 224),
+  "resnet-50": image(1, 3, 224),
+  "resnet-152": image(1, 3, 224),
+  "inception-bn-100": image(1, 3, 224),
+  mobilenet_v2: image(1, 3, 224),
+  "vgg16-reduced": image(32, 3, 300),
+  "char-lstm-obama": charLstmShapes(32),
+};
+
 export interface Run {
   shapes: Record<string, number[]>;
   slow?: boolean;
